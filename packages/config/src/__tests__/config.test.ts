@@ -1,0 +1,340 @@
+import { describe, expect, it } from '@jest/globals'
+import { ConfigError, loadConfig, loadConfigOrExit, type ConfigProblem } from '../index'
+
+const WRITE_KEY = 'wk_live_5f0c1d2e3a4b5c6d'
+const API_KEY = 'uc_api_0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab'
+
+const ingestEnv = { SEGMENT_WRITE_KEY: WRITE_KEY }
+const workerEnv = { USERCOM_API_KEY: API_KEY, USERCOM_APP_SUBDOMAIN: 'acme' }
+
+function problemsOf(fn: () => unknown): ConfigProblem[] {
+  try {
+    fn()
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems]
+    throw error
+  }
+  throw new Error('expected a ConfigError')
+}
+
+describe('defaults', () => {
+  it('gives every default from design.md when only the tenant is set', () => {
+    const config = loadConfig({ ...ingestEnv, ...workerEnv })
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379')
+    expect(config.queuePrefix).toBe('ucd')
+    expect(config.logLevel).toBe('info')
+    expect(config.logPretty).toBeUndefined()
+    expect(config.ingest).toEqual({
+      host: '0.0.0.0',
+      port: 8080,
+      dedupeWindowMinutes: 1440,
+      redisTimeoutMs: 800,
+    })
+    expect(config.worker).toMatchObject({
+      concurrency: 50,
+      usercomTimeoutMs: 10_000,
+      maxRps: undefined,
+      retryWindowMinutes: 240,
+      metricsPort: 9464,
+      metricsHost: '0.0.0.0',
+      retryBaseDelayMs: 1000,
+      retryMaxDelayMs: 300_000,
+      drainTimeoutMs: 25_000,
+    })
+  })
+})
+
+// Every variable: a valid value and what it becomes, then each kind of invalid value.
+const valid: Array<[string, string, (c: ReturnType<typeof loadConfig>) => unknown, unknown]> = [
+  ['REDIS_URL', 'redis://redis.internal:6380/2', c => c.redisUrl, 'redis://redis.internal:6380/2'],
+  [
+    'REDIS_URL',
+    'rediss://:pw@redis.example.com:6380',
+    c => c.redisUrl,
+    'rediss://:pw@redis.example.com:6380',
+  ],
+  ['QUEUE_PREFIX', 'prod', c => c.queuePrefix, 'prod'],
+  ['QUEUE_PREFIX', '{ucd}', c => c.queuePrefix, '{ucd}'],
+  ['LOG_LEVEL', 'DEBUG', c => c.logLevel, 'debug'],
+  ['LOG_LEVEL', 'silent', c => c.logLevel, 'silent'],
+  ['LOG_PRETTY', '1', c => c.logPretty, true],
+  ['LOG_PRETTY', 'false', c => c.logPretty, false],
+  ['INGEST_HOST', '127.0.0.1', c => c.ingest.host, '127.0.0.1'],
+  ['INGEST_PORT', '3000', c => c.ingest.port, 3000],
+  ['INGEST_PORT', '0', c => c.ingest.port, 0],
+  ['DEDUPE_WINDOW_MINUTES', '0', c => c.ingest.dedupeWindowMinutes, 0],
+  ['DEDUPE_WINDOW_MINUTES', '60', c => c.ingest.dedupeWindowMinutes, 60],
+  ['INGEST_REDIS_TIMEOUT_MS', '500', c => c.ingest.redisTimeoutMs, 500],
+  ['WORKER_CONCURRENCY', '200', c => c.worker.concurrency, 200],
+  ['USERCOM_TIMEOUT_MS', '2500', c => c.worker.usercomTimeoutMs, 2500],
+  ['USERCOM_MAX_RPS', '20', c => c.worker.maxRps, 20],
+  ['USERCOM_MAX_RPS', '0.5', c => c.worker.maxRps, 0.5],
+  ['USERCOM_MAX_RPS', '', c => c.worker.maxRps, undefined],
+  ['USERCOM_MAX_SOCKETS', '32', c => c.worker.maxSockets, 32],
+  ['RETRY_WINDOW_MINUTES', '0.05', c => c.worker.retryWindowMinutes, 0.05],
+  ['RETRY_BASE_DELAY_MS', '200', c => c.worker.retryBaseDelayMs, 200],
+  ['RETRY_MAX_DELAY_MS', '60000', c => c.worker.retryMaxDelayMs, 60_000],
+  ['WORKER_MAX_STARTED_ATTEMPTS', '50', c => c.worker.maxStartedAttempts, 50],
+  ['WORKER_DRAIN_TIMEOUT_MS', '5000', c => c.worker.drainTimeoutMs, 5000],
+  ['WORKER_LOCK_DURATION_MS', '5000', c => c.worker.lockDurationMs, 5000],
+  ['WORKER_STALLED_INTERVAL_MS', '1000', c => c.worker.stalledIntervalMs, 1000],
+  ['IDENTITY_CACHE_TTL_SECONDS', '60', c => c.worker.identityCacheTtlSeconds, 60],
+  ['ATTRIBUTE_CACHE_TTL_SECONDS', '30', c => c.worker.attributeCacheTtlSeconds, 30],
+  ['METRICS_HOST', '127.0.0.1', c => c.worker.metricsHost, '127.0.0.1'],
+  ['METRICS_PORT', '9100', c => c.worker.metricsPort, 9100],
+]
+
+describe.each(valid)('%s=%j', (name, value, read, expected) => {
+  it('is accepted and typed', () => {
+    const config = loadConfig({ ...ingestEnv, ...workerEnv, [name]: value })
+    expect(read(config)).toEqual(expected)
+  })
+})
+
+const invalid: Array<[string, string, RegExp]> = [
+  ['REDIS_URL', 'localhost:6379', /must use redis: or rediss:|must be a URL/],
+  ['REDIS_URL', 'http://redis:6379', /must use redis: or rediss:/],
+  ['QUEUE_PREFIX', 'a:b', /letters, digits/],
+  ['QUEUE_PREFIX', 'x'.repeat(41), /1-40/],
+  ['LOG_LEVEL', 'verbose', /must be one of fatal, error/],
+  ['LOG_PRETTY', 'maybe', /must be one of 1, 0, true/],
+  ['INGEST_PORT', 'http', /whole number from 0 to 65535/],
+  ['INGEST_PORT', '70000', /whole number from 0 to 65535/],
+  ['INGEST_PORT', '80.5', /whole number/],
+  ['DEDUPE_WINDOW_MINUTES', '-1', /whole number from 0/],
+  ['INGEST_REDIS_TIMEOUT_MS', '10', /whole number from 50/],
+  ['WORKER_CONCURRENCY', '0', /whole number from 1/],
+  ['WORKER_CONCURRENCY', 'many', /whole number/],
+  ['USERCOM_TIMEOUT_MS', '50', /whole number from 100/],
+  ['USERCOM_MAX_RPS', '0', /greater than 0/],
+  ['USERCOM_MAX_RPS', 'fast', /must be a number/],
+  ['USERCOM_MAX_SOCKETS', '0', /whole number from 1/],
+  ['RETRY_WINDOW_MINUTES', '0', /greater than 0/],
+  ['RETRY_WINDOW_MINUTES', 'forever', /must be a number/],
+  ['RETRY_BASE_DELAY_MS', '0', /whole number from 1/],
+  ['RETRY_MAX_DELAY_MS', 'x', /whole number/],
+  ['WORKER_MAX_STARTED_ATTEMPTS', '0', /whole number from 1/],
+  ['WORKER_DRAIN_TIMEOUT_MS', '-5', /whole number from 0/],
+  ['WORKER_LOCK_DURATION_MS', '10', /whole number from 1000/],
+  ['WORKER_STALLED_INTERVAL_MS', '1', /whole number from 500/],
+  ['IDENTITY_CACHE_TTL_SECONDS', '0', /whole number from 1/],
+  ['ATTRIBUTE_CACHE_TTL_SECONDS', '0', /whole number from 1/],
+  ['METRICS_PORT', '-1', /whole number from 0 to 65535/],
+  ['USERCOM_APP_SUBDOMAIN', 'acme.user.com', /subdomain only/],
+  ['USERCOM_BASE_URL', 'ftp://sim', /must use http: or https:/],
+  ['USERCOM_BASE_URL', 'not a url', /must be a URL/],
+]
+
+describe.each(invalid)('%s=%j', (name, value, why) => {
+  it('is rejected with the variable named and the reason', () => {
+    const problems = problemsOf(() => loadConfig({ ...ingestEnv, ...workerEnv, [name]: value }))
+    expect(problems).toHaveLength(1)
+    expect(problems[0]!.variable).toBe(name)
+    expect(problems[0]!.message).toMatch(why)
+  })
+})
+
+describe('tenants from single-tenant variables', () => {
+  it('ingest needs SEGMENT_WRITE_KEY and finds the tenant by it', () => {
+    const config = loadConfig(ingestEnv, { app: 'ingest' })
+    expect(config.tenants.list).toHaveLength(1)
+    expect(config.tenants.byWriteKey(WRITE_KEY)?.id).toBe('default')
+    expect(config.tenants.byWriteKey('wrong')).toBeUndefined()
+    expect(config.tenants.byWriteKey('')).toBeUndefined()
+    expect(problemsOf(() => loadConfig({}, { app: 'ingest' }))).toEqual([
+      expect.objectContaining({ variable: 'SEGMENT_WRITE_KEY', message: expect.stringMatching(/required/) }),
+    ])
+  })
+
+  it('worker needs USERCOM_API_KEY and a subdomain or base URL, and finds the tenant by id', () => {
+    const config = loadConfig(workerEnv, { app: 'worker' })
+    expect(config.tenants.byId('default')?.usercom).toEqual({
+      apiKey: API_KEY,
+      baseUrl: 'https://acme.user.com/api/public/',
+    })
+    expect(config.tenants.byId('other')).toBeUndefined()
+    expect(problemsOf(() => loadConfig({}, { app: 'worker' })).map(p => p.variable)).toEqual([
+      'USERCOM_API_KEY',
+    ])
+    expect(
+      problemsOf(() => loadConfig({ USERCOM_API_KEY: API_KEY }, { app: 'worker' })).map(p => p.variable),
+    ).toEqual(['USERCOM_APP_SUBDOMAIN'])
+    expect(
+      problemsOf(() => loadConfig({ USERCOM_APP_SUBDOMAIN: 'acme' }, { app: 'worker' })).map(p => p.variable),
+    ).toEqual(['USERCOM_API_KEY'])
+  })
+
+  it('USERCOM_BASE_URL overrides the subdomain and gets its trailing slash', () => {
+    const config = loadConfig(
+      { ...workerEnv, USERCOM_BASE_URL: 'http://127.0.0.1:4010/api/public' },
+      { app: 'worker' },
+    )
+    expect(config.tenants.byId('default')?.usercom?.baseUrl).toBe('http://127.0.0.1:4010/api/public/')
+  })
+
+  it('admin needs no tenant', () => {
+    expect(loadConfig({}, { app: 'admin' }).tenants.list).toEqual([])
+  })
+})
+
+describe('TENANTS_FILE', () => {
+  const file = (content: unknown) => ({
+    readFile: (path: string) => {
+      if (path !== '/etc/ucd/tenants.json') throw Object.assign(new Error('nope'), { code: 'ENOENT' })
+      return typeof content === 'string' ? content : JSON.stringify(content)
+    },
+  })
+  const tenants = [
+    {
+      id: 'acme',
+      writeKeys: ['wk_acme_1', 'wk_acme_2'],
+      usercom: { apiKey: 'uc_acme_secret_key', appSubdomain: 'acme' },
+      maxRequestsPerSecond: 10,
+    },
+    {
+      id: 'globex',
+      writeKeys: ['wk_globex'],
+      usercom: { apiKey: 'uc_globex_secret', baseUrl: 'http://127.0.0.1:9/api/public/' },
+    },
+  ]
+  const env = { TENANTS_FILE: '/etc/ucd/tenants.json' }
+
+  it('loads every tenant, looked up by write key and by id', () => {
+    const config = loadConfig(env, { app: 'worker', ...file(tenants) })
+    expect(config.tenants.byWriteKey('wk_acme_2')?.id).toBe('acme')
+    expect(config.tenants.byWriteKey('wk_globex')?.id).toBe('globex')
+    expect(config.tenants.byId('acme')).toMatchObject({
+      maxRequestsPerSecond: 10,
+      usercom: { baseUrl: 'https://acme.user.com/api/public/' },
+    })
+    expect(config.tenants.byId('globex')?.usercom?.baseUrl).toBe('http://127.0.0.1:9/api/public/')
+    expect(config.secrets).toEqual(
+      expect.arrayContaining([
+        'wk_acme_1',
+        'wk_acme_2',
+        'wk_globex',
+        'uc_acme_secret_key',
+        'uc_globex_secret',
+      ]),
+    )
+  })
+
+  it('reports each bad entry with its path', () => {
+    const bad = [
+      { id: 'has space', writeKeys: ['k1'], usercom: { apiKey: 'uc_x_secret_value', appSubdomain: 'x' } },
+      { id: 'b', writeKeys: 'k2', usercom: { appSubdomain: 'x' } },
+      { id: 'c', writeKeys: ['k3'], usercom: { apiKey: 'uc_c_secret_value' }, maxRequestsPerSecond: -1 },
+      { id: 'd', writeKeys: ['k4'], usercom: { apiKey: 'uc_d_secret_value', baseUrl: 'x' }, extra: true },
+    ]
+    const problems = problemsOf(() => loadConfig(env, file(bad)))
+    const variables = problems.map(p => p.variable)
+    expect(variables).toEqual(
+      expect.arrayContaining([
+        'TENANTS_FILE[0].id',
+        'TENANTS_FILE[1].writeKeys',
+        'TENANTS_FILE[1].usercom.apiKey',
+        'TENANTS_FILE[2].usercom',
+        'TENANTS_FILE[2].maxRequestsPerSecond',
+        'TENANTS_FILE[3].usercom.baseUrl',
+        'TENANTS_FILE[3]',
+      ]),
+    )
+    expect(problems.find(p => p.variable === 'TENANTS_FILE[2].usercom')?.message).toMatch(
+      /appSubdomain or baseUrl/,
+    )
+  })
+
+  it('rejects duplicate ids and a write key shared by two tenants', () => {
+    const dup = [
+      { id: 'a', writeKeys: ['same_key'], usercom: { apiKey: 'uc_a_secret_value', appSubdomain: 'a' } },
+      { id: 'a', writeKeys: ['same_key'], usercom: { apiKey: 'uc_b_secret_value', appSubdomain: 'b' } },
+    ]
+    const problems = problemsOf(() => loadConfig(env, file(dup)))
+    expect(problems.map(p => p.variable)).toEqual(['TENANTS_FILE[1].id', 'TENANTS_FILE[1].writeKeys[0]'])
+    expect(problems.map(p => p.message).join('\n')).not.toContain('same_key')
+  })
+
+  it('says when the file cannot be read, is not JSON, is not a list or is empty', () => {
+    expect(problemsOf(() => loadConfig({ TENANTS_FILE: '/missing.json' }, file(tenants)))[0]).toEqual({
+      variable: 'TENANTS_FILE',
+      message: 'cannot read /missing.json (ENOENT)',
+    })
+    const broken = '[{"id":"a","usercom":{"apiKey":"uc_leaky_secret_value" oops}}]'
+    const notJson = problemsOf(() => loadConfig(env, file(broken)))
+    expect(notJson[0]!.message).toMatch(/is not valid JSON/)
+    expect(JSON.stringify(notJson)).not.toContain('uc_leaky_secret_value')
+    expect(problemsOf(() => loadConfig(env, file({ id: 'a' })))[0]!.message).toMatch(/JSON list of tenants/)
+    expect(problemsOf(() => loadConfig(env, file([])))[0]!.message).toMatch(/lists no tenants/)
+  })
+
+  it('ingest refuses a file where no tenant has a write key', () => {
+    const noKeys = [{ id: 'a', usercom: { apiKey: 'uc_a_secret_value', appSubdomain: 'a' } }]
+    expect(problemsOf(() => loadConfig(env, { app: 'ingest', ...file(noKeys) }))[0]!.message).toMatch(
+      /no tenant has a write key/,
+    )
+    expect(loadConfig(env, { app: 'worker', ...file(noKeys) }).tenants.list).toHaveLength(1)
+  })
+
+  it('refuses TENANTS_FILE together with the single-tenant variables', () => {
+    const problems = problemsOf(() => loadConfig({ ...env, SEGMENT_WRITE_KEY: WRITE_KEY }, file(tenants)))
+    expect(problems[0]).toEqual({
+      variable: 'TENANTS_FILE',
+      message: expect.stringMatching(
+        /either TENANTS_FILE or the single-tenant variables \(SEGMENT_WRITE_KEY\)/,
+      ),
+    })
+  })
+})
+
+describe('every problem at once, no secret echoed', () => {
+  const env = {
+    INGEST_PORT: 'eighty',
+    WORKER_CONCURRENCY: '-3',
+    LOG_LEVEL: 'loud',
+    REDIS_URL: `http://:${API_KEY}@redis:6379`,
+    USERCOM_API_KEY: API_KEY,
+    USERCOM_BASE_URL: `ftp://${WRITE_KEY}.example`,
+    SEGMENT_WRITE_KEY: WRITE_KEY,
+  }
+
+  it('lists all of them in one error', () => {
+    const problems = problemsOf(() => loadConfig(env, { app: 'worker' }))
+    expect(problems.map(p => p.variable).sort()).toEqual(
+      ['INGEST_PORT', 'LOG_LEVEL', 'REDIS_URL', 'USERCOM_BASE_URL', 'WORKER_CONCURRENCY'].sort(),
+    )
+  })
+
+  it('prints them all and exits 1 through loadConfigOrExit, without the secrets', () => {
+    let printed = ''
+    let exitCode: number | undefined
+    expect(() =>
+      loadConfigOrExit(env, {
+        app: 'worker',
+        stderr: { write: (text: string) => (printed += text) },
+        exit: (code: number): never => {
+          exitCode = code
+          throw new Error('exited')
+        },
+      }),
+    ).toThrow('exited')
+    expect(exitCode).toBe(1)
+    expect(printed).toMatch(/^Invalid configuration \(5 problems\):/)
+    for (const name of ['INGEST_PORT', 'WORKER_CONCURRENCY', 'LOG_LEVEL', 'REDIS_URL', 'USERCOM_BASE_URL']) {
+      expect(printed).toContain(`  - ${name}: `)
+    }
+    expect(printed).not.toContain(API_KEY)
+    expect(printed).not.toContain(WRITE_KEY)
+  })
+})
+
+describe('immutability', () => {
+  it('returns a deeply frozen object', () => {
+    const config = loadConfig({ ...ingestEnv, ...workerEnv })
+    expect(Object.isFrozen(config)).toBe(true)
+    expect(Object.isFrozen(config.worker)).toBe(true)
+    expect(Object.isFrozen(config.tenants.list[0])).toBe(true)
+    expect(() => {
+      ;(config.worker as { concurrency: number }).concurrency = 1
+    }).toThrow(TypeError)
+  })
+})

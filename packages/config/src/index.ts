@@ -1,0 +1,6 @@
+export { loadConfig, loadConfigOrExit, formatConfigProblems, ConfigError, SECRET_VARS } from './load'
+export type { AppName, Config, ConfigProblem, LoadConfigOptions, ExitOptions } from './load'
+export { EnvSchema, TenantSchema, TenantFileEntrySchema, TenantsFileSchema, usercomBaseUrl } from './schema'
+export type { Env, Tenant } from './schema'
+export { createTenantRegistry } from './tenants'
+export type { TenantRegistry } from './tenants'

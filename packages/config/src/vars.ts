@@ -1,0 +1,132 @@
+import { z } from 'zod'
+
+// Helpers that turn one environment variable (a string or nothing) into a typed value. Their error
+// messages say what is expected and never repeat the value: some variables hold secrets.
+
+const blankToUndefined = (value: unknown): unknown =>
+  typeof value === 'string' && value.trim() === '' ? undefined : value
+
+export const intVar = (opts: { min: number; max: number; default: number }) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx) => {
+        if (raw === undefined) return opts.default
+        const value = Number(raw.trim())
+        if (!Number.isInteger(value) || value < opts.min || value > opts.max) {
+          ctx.addIssue({ code: 'custom', message: `must be a whole number from ${opts.min} to ${opts.max}` })
+          return z.NEVER
+        }
+        return value
+      }),
+  )
+
+export const numberVar = (opts: { min: number; max: number; exclusiveMin?: boolean; default: number }) =>
+  optionalNumberVar(opts).transform(value => value ?? opts.default)
+
+export const optionalNumberVar = (opts: { min: number; max: number; exclusiveMin?: boolean }) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx): number | undefined => {
+        if (raw === undefined) return undefined
+        const value = Number(raw.trim())
+        const tooLow = opts.exclusiveMin ? value <= opts.min : value < opts.min
+        if (!Number.isFinite(value) || tooLow || value > opts.max) {
+          const lower = opts.exclusiveMin ? `greater than ${opts.min}` : `at least ${opts.min}`
+          ctx.addIssue({ code: 'custom', message: `must be a number ${lower} and at most ${opts.max}` })
+          return z.NEVER
+        }
+        return value
+      }),
+  )
+
+export const stringVar = (opts: { default?: string; pattern?: RegExp; patternMessage?: string } = {}) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx): string | undefined => {
+        const value = raw?.trim() ?? opts.default
+        if (value !== undefined && opts.pattern && !opts.pattern.test(value)) {
+          ctx.addIssue({ code: 'custom', message: opts.patternMessage ?? 'has an invalid format' })
+          return z.NEVER
+        }
+        return value
+      }),
+  )
+
+/** A secret: kept verbatim (no trimming surprises beyond whitespace), never echoed in messages. */
+export const secretVar = () =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform(raw => raw?.trim()),
+  )
+
+export const urlVar = (opts: { protocols: readonly string[]; default?: string }) =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx): string | undefined => {
+        const value = raw?.trim() ?? opts.default
+        if (value === undefined) return undefined
+        let parsed: URL
+        try {
+          parsed = new URL(value)
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `must be a URL (${opts.protocols.join(' or ')})` })
+          return z.NEVER
+        }
+        if (!opts.protocols.includes(parsed.protocol)) {
+          ctx.addIssue({ code: 'custom', message: `must use ${opts.protocols.join(' or ')}` })
+          return z.NEVER
+        }
+        return value
+      }),
+  )
+
+/** Booleans as people write them in env files. Never `Boolean(str)`: "false" would be true. */
+export const boolVar = () =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx): boolean | undefined => {
+        if (raw === undefined) return undefined
+        const value = raw.trim().toLowerCase()
+        if (['1', 'true', 'yes', 'on'].includes(value)) return true
+        if (['0', 'false', 'no', 'off'].includes(value)) return false
+        ctx.addIssue({ code: 'custom', message: 'must be one of 1, 0, true, false, yes, no, on, off' })
+        return z.NEVER
+      }),
+  )
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+export const logLevelVar = () =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx): (typeof LOG_LEVELS)[number] => {
+        const value = (raw ?? 'info').trim().toLowerCase()
+        const level = LOG_LEVELS.find(l => l === value)
+        if (!level) {
+          ctx.addIssue({ code: 'custom', message: `must be one of ${LOG_LEVELS.join(', ')}` })
+          return z.NEVER
+        }
+        return level
+      }),
+  )

@@ -1,0 +1,67 @@
+export const REDACTED = '[Redacted]'
+
+/** Keys whose values are secrets wherever they appear, whatever the nesting or letter case. */
+export const SECRET_KEY_PATTERN =
+  /^(authorization|proxy-authorization|x-api-key|api[-_]?keys?|write[-_]?keys?|password|passwd|secrets?|client[-_]?secret|tokens?|access[-_]?token|refresh[-_]?token|cookie|set-cookie)$/i
+
+export interface ScrubOptions {
+  /** Known secret values (API keys, write keys): replaced wherever they occur inside a string. */
+  secrets?: readonly string[]
+  /** Depth after which values are cut, to keep hostile input from costing too much. */
+  maxDepth?: number
+}
+
+const MIN_SECRET_LENGTH = 4
+
+function scrubString(value: string, secrets: readonly string[]): string {
+  let out = value
+  for (const secret of secrets) {
+    if (secret.length >= MIN_SECRET_LENGTH && out.includes(secret)) out = out.split(secret).join(REDACTED)
+  }
+  // Authorization header values that slipped into a message: "Token abc", "Basic abc", "Bearer abc".
+  return out.replace(/\b(Token|Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/g, `$1 ${REDACTED}`)
+}
+
+/**
+ * A copy of `value` with secrets removed: values under secret-looking keys are replaced, known
+ * secret strings are cut out of every string, Errors become plain objects (type, message, stack,
+ * code and their own fields). Safe on cycles. Used by the logger and by anything that stores text
+ * from outside (DLQ records, truncated response bodies).
+ */
+export function scrub(value: unknown, options: ScrubOptions = {}): unknown {
+  const secrets = (options.secrets ?? []).filter(s => s.length >= MIN_SECRET_LENGTH)
+  const maxDepth = options.maxDepth ?? 12
+  const seen = new WeakSet<object>()
+
+  const walk = (node: unknown, depth: number): unknown => {
+    if (typeof node === 'string') return scrubString(node, secrets)
+    if (node === null || typeof node !== 'object') return node
+    if (seen.has(node)) return '[Circular]'
+    if (depth >= maxDepth) return '[Truncated]'
+    seen.add(node)
+    try {
+      if (Array.isArray(node)) return node.map(item => walk(item, depth + 1))
+      if (Buffer.isBuffer(node)) return `[Buffer ${node.length} bytes]`
+      const source: Record<string, unknown> = {}
+      if (node instanceof Error) {
+        source.type = node.name
+        source.message = node.message
+        source.stack = node.stack
+        const cause = (node as Error & { cause?: unknown }).cause
+        if (cause !== undefined) source.cause = cause
+      }
+      for (const key of Object.keys(node)) source[key] = (node as Record<string, unknown>)[key]
+      const out: Record<string, unknown> = {}
+      for (const [key, child] of Object.entries(source)) {
+        out[key] =
+          SECRET_KEY_PATTERN.test(key) && child !== undefined && child !== null
+            ? REDACTED
+            : walk(child, depth + 1)
+      }
+      return out
+    } finally {
+      seen.delete(node)
+    }
+  }
+  return walk(value, 0)
+}

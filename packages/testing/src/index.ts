@@ -1,0 +1,17 @@
+export {
+  startRedis,
+  startRedisServer,
+  pingRedis,
+  findRedisServerBinary,
+  redactUrl,
+  RedisUnavailableError,
+  HOW_TO_GET_REDIS,
+} from './redis'
+export type { RedisHandle, RedisServerHandle, RedisSource, StartRedisOptions } from './redis'
+export { uniquePrefix, cleanupPrefix } from './prefix'
+export { freePort } from './ports'
+export { spawnApp } from './process'
+export type { AppProcess, ExitResult, SpawnAppOptions } from './process'
+export { waitFor, sleep } from './wait'
+export type { WaitOptions } from './wait'
+export { testRedisUrl } from './env'

@@ -1,0 +1,212 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Redis } from 'ioredis'
+import { freePort } from './ports'
+
+/** Where the Redis for this run came from, in the order design.md gives. */
+export type RedisSource = 'REDIS_URL' | 'local' | 'redis-server' | 'testcontainers'
+
+export interface RedisHandle {
+  readonly url: string
+  readonly source: RedisSource
+  /** Stops what this handle started (a no-op for a Redis it did not start). */
+  stop(): Promise<void>
+}
+
+export class RedisUnavailableError extends Error {
+  readonly code = 'UCD_ERR_TEST_REDIS_UNAVAILABLE'
+  constructor(message: string) {
+    super(message)
+    this.name = 'RedisUnavailableError'
+  }
+}
+
+export const HOW_TO_GET_REDIS = [
+  'Tests need a real Redis (never a mock). Any one of these works:',
+  '  - set REDIS_URL=redis://host:port to a Redis you run;',
+  '  - run a Redis on 127.0.0.1:6379 (Debian/Ubuntu: sudo apt-get install -y redis-server && redis-server --daemonize yes);',
+  '  - install the redis-server binary on PATH and the tests start one on a free port themselves;',
+  '  - or have a Docker-compatible container runtime running (testcontainers starts redis:7).',
+].join('\n')
+
+/** Answers true when a Redis at `url` replies PONG within `timeoutMs`. Never throws. */
+export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  })
+  client.on('error', () => undefined)
+  try {
+    await client.connect()
+    const reply = await Promise.race([
+      client.ping(),
+      new Promise<string>((_, reject) =>
+        setTimeout(() => reject(new Error('ping timeout')), timeoutMs).unref(),
+      ),
+    ])
+    return reply === 'PONG'
+  } catch {
+    return false
+  } finally {
+    client.disconnect()
+  }
+}
+
+export function findRedisServerBinary(): string | undefined {
+  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' })
+  const path = found.stdout.trim()
+  return found.status === 0 && path ? path : undefined
+}
+
+export interface RedisServerHandle extends RedisHandle {
+  readonly port: number
+  readonly pid: number | undefined
+  /** Kills the server (SIGKILL), as a crash would; `start()` brings it back on the same port, empty. */
+  kill(): Promise<void>
+  /** Starts the server again on the same port after `kill()` or `stop()`. */
+  start(): Promise<void>
+}
+
+/**
+ * Starts a private `redis-server` on a free port in a temporary directory, with nothing persisted.
+ * Use it where a test must stop or restart Redis: never do that to a shared Redis.
+ */
+export async function startRedisServer(
+  options: { binary?: string; port?: number } = {},
+): Promise<RedisServerHandle> {
+  const binary = options.binary ?? findRedisServerBinary()
+  if (!binary) throw new RedisUnavailableError(`No redis-server binary on PATH.\n${HOW_TO_GET_REDIS}`)
+  const port = options.port ?? (await freePort())
+  const dir = mkdtempSync(join(tmpdir(), 'ucd-redis-'))
+  const url = `redis://127.0.0.1:${port}`
+  let child: ChildProcess | undefined
+  let output = ''
+
+  const start = async (): Promise<void> => {
+    if (child && child.exitCode === null && child.signalCode === null) return
+    output = ''
+    const proc = spawn(
+      binary,
+      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    )
+    proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child = proc
+    const deadline = Date.now() + 10_000
+    while (Date.now() < deadline) {
+      if (proc.exitCode !== null) break
+      if (await pingRedis(url, 300)) return
+      await new Promise(resolve => setTimeout(resolve, 50))
+    }
+    proc.kill('SIGKILL')
+    throw new RedisUnavailableError(
+      `redis-server on port ${port} did not answer within 10 s.\n${output.slice(-2000)}`,
+    )
+  }
+
+  const terminate = async (signal: NodeJS.Signals): Promise<void> => {
+    const proc = child
+    if (!proc || proc.exitCode !== null || proc.signalCode !== null) return
+    const exited = new Promise<void>(resolve => proc.once('exit', () => resolve()))
+    proc.kill(signal)
+    await exited
+  }
+
+  await start()
+  return {
+    url,
+    port,
+    source: 'redis-server',
+    get pid() {
+      return child?.pid
+    },
+    start,
+    kill: () => terminate('SIGKILL'),
+    stop: async () => {
+      await terminate('SIGTERM')
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+async function containerRuntimeAnswers(): Promise<boolean> {
+  try {
+    // Loaded only here: testcontainers is heavy and optional.
+    const { getContainerRuntimeClient } = await import('testcontainers')
+    await Promise.race([
+      getContainerRuntimeClient(),
+      new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 5000).unref()),
+    ])
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function startContainer(): Promise<RedisHandle> {
+  const { GenericContainer, Wait } = await import('testcontainers')
+  const container = await new GenericContainer('redis:7')
+    .withExposedPorts(6379)
+    .withWaitStrategy(Wait.forLogMessage('Ready to accept connections'))
+    .start()
+  return {
+    url: `redis://${container.getHost()}:${container.getMappedPort(6379)}`,
+    source: 'testcontainers',
+    stop: async () => {
+      await container.stop()
+    },
+  }
+}
+
+export interface StartRedisOptions {
+  /** Defaults to process.env; tests of this function pass their own. */
+  env?: Readonly<Record<string, string | undefined>>
+  /** Where to look for a running Redis before starting one. */
+  localUrl?: string
+  /** Turn off the later fallbacks (used by tests of the order). */
+  allowBinary?: boolean
+  allowContainers?: boolean
+}
+
+/**
+ * A working Redis for tests, in the order of design.md: REDIS_URL if set (and it must answer: a
+ * REDIS_URL that does not answer is an error, never silently replaced), else 127.0.0.1:6379 if it
+ * answers, else a redis-server binary on a free port in a temp dir, else testcontainers redis:7 when
+ * a container runtime answers, else a RedisUnavailableError saying how to get Redis.
+ */
+export async function startRedis(options: StartRedisOptions = {}): Promise<RedisHandle> {
+  const env = options.env ?? process.env
+  const noop = (): Promise<void> => Promise.resolve()
+  const fromEnv = env.REDIS_URL?.trim()
+  if (fromEnv) {
+    if (await pingRedis(fromEnv, 2000)) return { url: fromEnv, source: 'REDIS_URL', stop: noop }
+    throw new RedisUnavailableError(
+      `REDIS_URL is set but no Redis answers PING there (${redactUrl(fromEnv)}).\n${HOW_TO_GET_REDIS}`,
+    )
+  }
+  const localUrl = options.localUrl ?? 'redis://127.0.0.1:6379'
+  if (await pingRedis(localUrl, 1000)) return { url: localUrl, source: 'local', stop: noop }
+  if (options.allowBinary !== false) {
+    const binary = findRedisServerBinary()
+    if (binary) return startRedisServer({ binary })
+  }
+  if (options.allowContainers !== false && (await containerRuntimeAnswers())) return startContainer()
+  throw new RedisUnavailableError(`No Redis could be found or started for the tests.\n${HOW_TO_GET_REDIS}`)
+}
+
+/** A Redis URL with any password replaced, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url)
+    if (parsed.password) parsed.password = '***'
+    return parsed.toString()
+  } catch {
+    return '<unparseable URL>'
+  }
+}
