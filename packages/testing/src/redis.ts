@@ -2,7 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Redis } from 'ioredis'
+import { connect as netConnect, type Socket } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
 import { freePort } from './ports'
 
 /** Where the Redis for this run came from, in the order design.md gives. */
@@ -31,30 +32,51 @@ export const HOW_TO_GET_REDIS = [
   '  - or have a Docker-compatible container runtime running (testcontainers starts redis:7).',
 ].join('\n')
 
-/** Answers true when a Redis at `url` replies PONG within `timeoutMs`. Never throws. */
+/**
+ * Answers true when a Redis at `url` replies PONG within `timeoutMs`. Never throws. Speaks RESP on a
+ * plain socket (AUTH first when the URL has a password) so that nothing lingers after it returns.
+ */
 export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
-  const client = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  })
-  client.on('error', () => undefined)
+  let parsed: URL
   try {
-    await client.connect()
-    const reply = await Promise.race([
-      client.ping(),
-      new Promise<string>((_, reject) =>
-        setTimeout(() => reject(new Error('ping timeout')), timeoutMs).unref(),
-      ),
-    ])
-    return reply === 'PONG'
+    parsed = new URL(url)
   } catch {
     return false
-  } finally {
-    client.disconnect()
   }
+  const host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1'
+  const port = Number(parsed.port || 6379)
+  const commands: string[][] = []
+  if (parsed.password) {
+    const password = decodeURIComponent(parsed.password)
+    commands.push(
+      parsed.username ? ['AUTH', decodeURIComponent(parsed.username), password] : ['AUTH', password],
+    )
+  }
+  commands.push(['PING'])
+  const payload = commands
+    .map(args => `*${args.length}\r\n${args.map(a => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`)
+    .join('')
+  return new Promise(resolve => {
+    const socket: Socket =
+      parsed.protocol === 'rediss:'
+        ? tlsConnect({ host, port, servername: host })
+        : netConnect({ host, port })
+    let reply = ''
+    const finish = (ok: boolean): void => {
+      clearTimeout(timer)
+      socket.destroy()
+      resolve(ok)
+    }
+    const timer = setTimeout(() => finish(false), timeoutMs)
+    socket.once(parsed.protocol === 'rediss:' ? 'secureConnect' : 'connect', () => socket.write(payload))
+    socket.on('data', (chunk: Buffer) => {
+      reply += chunk.toString()
+      if (reply.startsWith('-')) finish(false)
+      else if (reply.includes('+PONG')) finish(true)
+    })
+    socket.on('error', () => finish(false))
+    socket.on('close', () => finish(reply.includes('+PONG')))
+  })
 }
 
 export function findRedisServerBinary(): string | undefined {

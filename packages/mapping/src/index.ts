@@ -1,0 +1,27 @@
+export {
+  ATTRIBUTE_VALUE_TYPES,
+  AttributeValueTypeSchema,
+  AttributeContentTypeSchema,
+  AttributeDefSchema,
+  AttributeCatalogSchema,
+  OperationSchema,
+  EnsureAttributeOpSchema,
+  UpsertUserOpSchema,
+  ResolveUserOpSchema,
+  CreateEventOpSchema,
+  CreatePageViewOpSchema,
+  UpsertCompanyOpSchema,
+  AddCompanyMemberOpSchema,
+  DroppedSchema,
+  PlanSchema,
+} from './operations'
+export type {
+  AttributeValueType,
+  AttributeContentType,
+  AttributeDef,
+  AttributeCatalog,
+  Operation,
+  OperationKind,
+  Dropped,
+  Plan,
+} from './operations'

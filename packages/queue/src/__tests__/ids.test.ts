@@ -1,0 +1,24 @@
+import { describe, expect, it } from '@jest/globals'
+import { dedupeKey, eventJobId } from '../index'
+
+describe('eventJobId', () => {
+  it('is deterministic per tenant and messageId, and a valid BullMQ id', () => {
+    const id = eventJobId('acme', 'delete-reg-6543321::job-2-P0OJ3CTID1')
+    expect(id).toBe(eventJobId('acme', 'delete-reg-6543321::job-2-P0OJ3CTID1'))
+    expect(id).not.toContain(':')
+    expect(id).not.toMatch(/^\d+$/)
+    expect(id).toMatch(/^acme-[A-Za-z0-9_-]{22}$/)
+    expect(eventJobId('globex', 'delete-reg-6543321::job-2-P0OJ3CTID1')).not.toBe(id)
+    expect(eventJobId('acme', 'other')).not.toBe(id)
+    expect(eventJobId('acme', 'x'.repeat(100)).length).toBe('acme-'.length + 22)
+  })
+})
+
+describe('dedupeKey', () => {
+  it('is short, under the prefix, and per tenant', () => {
+    expect(dedupeKey('ucd', 'acme', 'ajs-f8ca1e4de5024d9430b3928bd8ac6b96')).toMatch(
+      /^ucd:dd:acme:[A-Za-z0-9_-]{22}$/,
+    )
+    expect(dedupeKey('ucd', 'a', 'm')).not.toBe(dedupeKey('ucd', 'b', 'm'))
+  })
+})

@@ -1,0 +1,18 @@
+import { createHash } from 'node:crypto'
+
+const hash = (value: string): string =>
+  createHash('sha256').update(value, 'utf8').digest('base64url').slice(0, 22)
+
+/**
+ * The `events` job id of an event: deterministic from tenant and messageId, so the same event
+ * enqueued twice while waiting is one job. BullMQ ids may not contain ":" and may not be all
+ * digits; `<tenantId>-<22 chars of base64url SHA-256>` is neither, and short whatever the messageId.
+ */
+export function eventJobId(tenantId: string, messageId: string): string {
+  return `${tenantId}-${hash(messageId)}`
+}
+
+/** The Redis key of an ingest dedupe marker (a small string with a TTL): `<prefix>:dd:<tenant>:<hash>`. */
+export function dedupeKey(prefix: string, tenantId: string, messageId: string): string {
+  return `${prefix}:dd:${tenantId}:${hash(messageId)}`
+}

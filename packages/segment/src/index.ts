@@ -1,0 +1,27 @@
+export {
+  EVENT_TYPES,
+  DELIVERED_TYPES,
+  MAX_EVENT_BYTES,
+  MAX_BATCH_BYTES,
+  MAX_MESSAGE_ID_LENGTH,
+  EventTypeSchema,
+  SegmentEventSchema,
+  IdentifyEventSchema,
+  TrackEventSchema,
+  PageEventSchema,
+  ScreenEventSchema,
+  GroupEventSchema,
+  AliasEventSchema,
+  ValidationIssueSchema,
+} from './schema'
+export type {
+  EventType,
+  SegmentEvent,
+  IdentifyEvent,
+  TrackEvent,
+  PageEvent,
+  ScreenEvent,
+  GroupEvent,
+  AliasEvent,
+  ValidationIssue,
+} from './schema'
