@@ -1,10 +1,10 @@
 import {
-  createRedisConnection,
   DEAD_LETTER_JOB_OPTIONS,
   DEAD_LETTER_QUEUE,
   DeadLetterRecordSchema,
   EVENT_JOB_OPTIONS,
   EVENTS_QUEUE,
+  redisOptions,
   waitUntilReady,
   type DeadLetterQueue,
   type DeadLetterRecord,
@@ -12,7 +12,7 @@ import {
   type EventsQueue,
 } from '@ucd/queue'
 import { Queue, type Job } from 'bullmq'
-import type { Redis } from 'ioredis'
+import { Redis } from 'ioredis'
 import { RedisUnreachableError, UnknownIdError } from './errors'
 import { matchesFilter, type DlqFilter } from './filters'
 
@@ -50,10 +50,15 @@ export async function openQueues(
   options: { connectTimeoutMs?: number; commandTimeoutMs?: number } = {},
 ): Promise<AdminQueues> {
   const connectTimeoutMs = options.connectTimeoutMs ?? 3000
-  const connection = createRedisConnection(target.redisUrl, 'producer', {
-    connectionName: 'ucd-admin',
-    lazyConnect: true,
-    commandTimeoutMs: options.commandTimeoutMs ?? 30_000,
+  // createRedisConnection(url, 'producer') with a short disconnectTimeout: after a refused connection
+  // ioredis would otherwise keep the process alive 2 s longer waiting for a socket that is long gone.
+  const connection = new Redis(target.redisUrl, {
+    ...redisOptions('producer', {
+      connectionName: 'ucd-admin',
+      lazyConnect: true,
+      commandTimeoutMs: options.commandTimeoutMs ?? 30_000,
+    }),
+    disconnectTimeout: 100,
   })
   // Errors surface as rejected commands; without a listener ioredis would print every reconnect error.
   connection.on('error', () => undefined)

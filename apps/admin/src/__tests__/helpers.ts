@@ -118,7 +118,7 @@ export async function dumpPrefix(redis: Redis, prefix: string): Promise<Record<s
         dump[key] = { type, value: (await redis.smembers(key)).sort() }
         break
       case 'zset':
-        dump[key] = { type, value: await redis.zrange(key, 0, -1, 'WITHSCORES') }
+        dump[key] = { type, value: await redis.zrange(key, '0', '-1', 'WITHSCORES') }
         break
       case 'stream':
         dump[key] = { type, value: await redis.xrange(key, '-', '+') }
