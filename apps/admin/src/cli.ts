@@ -502,11 +502,18 @@ function createProgram(ctx: Context): Command {
         )
       }
       let purged = 0
+      const started = Date.now()
+      let lastProgress = started
+      const progressMs = ctx.opts.progressIntervalMs ?? 1000
       for (let i = 0; i < selected.length; i += PURGE_CHUNK) {
         const results = await Promise.all(
           selected.slice(i, i + PURGE_CHUNK).map(id => queues.deadLetter.remove(id)),
         )
         purged += results.filter(r => r === 1).length
+        if (Date.now() - lastProgress >= progressMs && i + PURGE_CHUNK < selected.length) {
+          lastProgress = Date.now()
+          await err(`purge: ${purged}/${selected.length} deleted\n`)
+        }
       }
       if (flags.json) await out(`${JSON.stringify({ purged, byReason }, null, 2)}\n`)
       else await out(`Purged ${plural(purged, 'dead-letter record')}${breakdown ? ` (${breakdown})` : ''}.\n`)

@@ -236,6 +236,20 @@ describe('dlq purge', () => {
     expect(await dlqIds()).toEqual([])
   })
 
+  it('prints progress on stderr while purging many records', async () => {
+    await seedDlq(
+      dlq,
+      Array.from({ length: 250 }, (_, i) => makeRecord({ n: 100 + i, reason: 'invalid' })),
+    )
+    const run = await runCli(url, prefix, ['dlq', 'purge', '--reason', 'invalid', '--yes'], {
+      progressIntervalMs: 0,
+    })
+    expect(run.code).toBe(0)
+    expect(run.stderr).toBe('purge: 100/250 deleted\npurge: 200/250 deleted\n')
+    expect(run.stdout).toBe('Purged 250 dead-letter records (invalid 250).\n')
+    expect(await dlqIds()).toEqual([...ID].sort())
+  })
+
   it('refuses an unknown id before deleting anything', async () => {
     const before = await dumpPrefix(redis, prefix)
     const run = await cli('dlq', 'purge', ID[0]!, 'acme-nope-r0', '--yes')

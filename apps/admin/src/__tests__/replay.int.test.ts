@@ -130,6 +130,17 @@ describe('dlq replay', () => {
     expect(waiting.map(j => j.data.event.messageId).sort()).toEqual(['msg-1', 'msg-2', 'msg-3', 'msg-4'])
   })
 
+  it('--limit replays at most that many, oldest first', async () => {
+    const ids = await seedDlq(
+      dlq,
+      [1, 2, 3].map(n => makeRecord({ n })),
+    )
+    const run = await cli(['dlq', 'replay', '--all', '--limit', '2'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/2 records selected; replayed 2,/)
+    expect(await dlqIds()).toEqual([ids[2]])
+  })
+
   it('refuses with no selector, or ids with --all, and changes nothing', async () => {
     const ids = await seedDlq(dlq, [makeRecord({ n: 1 })])
     const before = await dumpPrefix(redis, prefix)
