@@ -107,7 +107,11 @@ const COMPANY_FIELDS: Record<string, Rule> = {
   postal_code: nullableString(255),
 }
 
-/** Names custom attributes may not take: they are standard or read-only fields of the object. */
+/**
+ * Names custom attributes may not take: the writable fields and the fields of the object as the
+ * API shows it (a custom attribute by that name could not be told apart). Kept to what the planner
+ * (packages/mapping USER_FIELDS, COMPANY_FIELDS) also refuses, so the two agree.
+ */
 const RESERVED: Record<string, ReadonlySet<string>> = {
   clientuser: new Set([
     ...Object.keys(USER_FIELDS),
@@ -118,27 +122,16 @@ const RESERVED: Record<string, ReadonlySet<string>> = {
     'name',
     'page_views',
     'last_seen',
-    'first_seen',
     'created_at',
     'updated_at',
     'companies',
     'attributes',
-    'browser',
-    'browser_language',
-    'os_type',
-    'resolution',
-    'last_ip',
-    'assigned_to',
-    'lists',
   ]),
   company: new Set([
     ...Object.keys(COMPANY_FIELDS),
     'id',
     'custom_id',
     'employees',
-    'members',
-    'tags',
-    'attributes',
     'created_at',
     'updated_at',
   ]),

@@ -5,9 +5,15 @@ import type { SimAttribute } from './schema'
 /** Length as Python (User.com's backend) counts it: code points, not UTF-16 units. */
 export const charLength = (value: string): number => [...value].length
 
-/** `name_std` of an attribute name: snake_case ("API string attribute" → "api_string_attribute", "favoriteColor" → "favorite_color"). */
+/**
+ * `name_std` of an attribute name: snake_case, accents stripped ("API string attribute" →
+ * "api_string_attribute", "favoriteColor" → "favorite_color", "Café" → "cafe"). The same rule as
+ * the planner's `toNameStd` (packages/mapping), so a name created from a `name_std` keeps it.
+ */
 export function snakeCase(name: string): string {
   return name
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
     .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
     .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
     .toLowerCase()

@@ -60,3 +60,9 @@ export type {
   UsercomCompany,
   AddMemberResult,
 } from './schemas'
+export { createExecutor } from './executor'
+export type { Executor, ExecutorOptions, DeliverOptions, DeliveryResult, Checkpoints } from './executor'
+export { IdentitySchema } from './identity-cache'
+export type { Identity } from './identity-cache'
+export { CatalogSnapshotSchema, toCatalog } from './catalog-cache'
+export type { CatalogSnapshot } from './catalog-cache'

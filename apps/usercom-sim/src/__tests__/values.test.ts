@@ -28,6 +28,7 @@ describe('snakeCase (name_std)', () => {
     ['HTTPStatus', 'http_status'],
     ['already_snake', 'already_snake'],
     ['x2', 'x2'],
+    ['Café Crème', 'cafe_creme'],
   ])('%s → %s', (name, expected) => {
     expect(snakeCase(name)).toBe(expected)
   })
