@@ -7,6 +7,7 @@ import {
   type SimCompany,
   type SimEvent,
   type SimPageView,
+  type SimTotals,
   type SimUser,
 } from './schema'
 import {
@@ -161,11 +162,23 @@ export class AppData {
   private pageViews: SimPageView[] = []
   private nextId = { user: 1, company: 1, event: 1, attribute: 1, pageView: 1 }
 
+  private eventTotal = 0
+  private pageViewTotal = 0
+
   constructor(
     readonly name: string,
     private readonly prng: Prng,
     private readonly clock: () => number = Date.now,
+    private readonly maxStoredRecords: number = 100_000,
   ) {}
+
+  /** Appends, forgetting the oldest entries beyond the bound (in chunks, so it stays O(1) amortised). */
+  private keep<T>(list: T[], item: T): void {
+    list.push(item)
+    if (list.length > this.maxStoredRecords + Math.ceil(this.maxStoredRecords / 10)) {
+      list.splice(0, list.length - this.maxStoredRecords)
+    }
+  }
 
   private nowIso(): string {
     return new Date(this.clock()).toISOString()
@@ -427,7 +440,8 @@ export class AppData {
       data: eventData,
       timestamp: (timestamp as number | undefined) ?? Math.floor(this.clock() / 1000),
     }
-    this.events.push(event)
+    this.keep(this.events, event)
+    this.eventTotal += 1
     return ok({ id: event.id, created }, 201)
   }
 
@@ -475,7 +489,8 @@ export class AppData {
       ...(typeof body.page_title === 'string' ? { page_title: body.page_title } : {}),
       ...(typeof body.referrer === 'string' ? { referrer: body.referrer } : {}),
     }
-    this.pageViews.push(view)
+    this.keep(this.pageViews, view)
+    this.pageViewTotal += 1
     user.page_views += 1
     if (user.last_seen === null || Date.parse(user.last_seen) < at) user.last_seen = iso
     return ok({ id: view.id }, 201)
@@ -634,9 +649,20 @@ export class AppData {
 
   // ----- introspection
 
+  totals(): SimTotals {
+    return {
+      users: this.users.size,
+      companies: this.companies.size,
+      events: this.eventTotal,
+      pageViews: this.pageViewTotal,
+      attributes: this.attributes.length,
+    }
+  }
+
   snapshot(requests: SimAppState['requests']): SimAppState {
     const copy = <T>(value: T): T => structuredClone(value)
     return {
+      totals: this.totals(),
       users: [...this.users.values()].map(copy),
       companies: [...this.companies.values()].map(copy),
       events: this.events.map(copy),

@@ -6,6 +6,7 @@ import type {
   Faults,
   SeedAttributesInput,
   SimState,
+  SimSummary,
 } from './schema'
 import { buildSimulator, type BuildSimulatorOptions } from './simulator'
 
@@ -40,6 +41,9 @@ export class SimAdmin {
 
   state(app?: string): Promise<SimState> {
     return this.call('GET', app === undefined ? 'state' : `state?app=${encodeURIComponent(app)}`)
+  }
+  summary(): Promise<SimSummary> {
+    return this.call('GET', 'summary')
   }
   async reset(): Promise<void> {
     await this.call('POST', 'reset')

@@ -23,6 +23,7 @@ export const SimEnvSchema = z.object({
   SIM_BASE_PATH: str(),
   SIM_SEED: int(-2_147_483_648, 4_294_967_295),
   SIM_PAGE_SIZE: int(1, 10_000),
+  SIM_MAX_STORED_RECORDS: int(1, 100_000_000),
   SIM_LATENCY_MS: int(0, 600_000),
   SIM_JITTER_MS: int(0, 600_000),
   SIM_ERROR_RATE: num(0, 1),
@@ -56,6 +57,7 @@ export function flagsToEnv(argv: readonly string[], problems: string[]): Record<
   const out: Record<string, string> = {}
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] ?? ''
+    if (arg === '--') continue
     const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(arg)
     if (!m) {
       problems.push(`unexpected argument "${arg}" (flags look like --latency-ms=50)`)
@@ -130,6 +132,7 @@ export function parseSimEnv(
     basePath: e.SIM_BASE_PATH,
     seed: e.SIM_SEED,
     pageSize: e.SIM_PAGE_SIZE,
+    maxStoredRecords: e.SIM_MAX_STORED_RECORDS,
     faults: faults.success ? faults.data : undefined,
   })
   if (!options.success)

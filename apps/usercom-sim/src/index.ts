@@ -24,6 +24,8 @@ export {
   RequestCountsSchema,
   SimAppStateSchema,
   SimStateSchema,
+  SimTotalsSchema,
+  SimSummarySchema,
   SeedAttributesSchema,
 } from './schema'
 export type {
@@ -43,5 +45,7 @@ export type {
   RequestCounts,
   SimAppState,
   SimState,
+  SimTotals,
+  SimSummary,
   SeedAttributesInput,
 } from './schema'

@@ -114,6 +114,8 @@ export const SimOptionsSchema = z.object({
   seed: z.number().int().default(1),
   /** Results per page of `GET /attributes/`. */
   pageSize: z.number().int().positive().default(100),
+  /** Event occurrences and page views kept per app (the oldest are forgotten; totals keep counting). */
+  maxStoredRecords: z.number().int().positive().default(100_000),
   faults: FaultsSchema.default(FaultsSchema.parse({})),
 })
 export type SimOptions = z.infer<typeof SimOptionsSchema>
@@ -231,7 +233,18 @@ export type SimPageView = z.infer<typeof SimPageViewSchema>
 export const RequestCountsSchema = z.record(z.string(), z.record(z.string(), z.number().int()))
 export type RequestCounts = z.infer<typeof RequestCountsSchema>
 
+/** How many of each record an app holds (events and page views: ever recorded). */
+export const SimTotalsSchema = z.object({
+  users: z.number().int(),
+  companies: z.number().int(),
+  events: z.number().int(),
+  pageViews: z.number().int(),
+  attributes: z.number().int(),
+})
+export type SimTotals = z.infer<typeof SimTotalsSchema>
+
 export const SimAppStateSchema = z.object({
+  totals: SimTotalsSchema,
   users: z.array(SimUserSchema),
   companies: z.array(SimCompanySchema),
   events: z.array(SimEventSchema),
@@ -260,6 +273,13 @@ export const SimStateSchema = z.object({
   keys: z.array(z.object({ app: z.string(), hint: z.string(), revoked: z.boolean() })),
 })
 export type SimState = z.infer<typeof SimStateSchema>
+
+/** `GET /__sim/summary`: totals and request counts only (cheap with large states). */
+export const SimSummarySchema = z.object({
+  apps: z.record(z.string(), z.object({ totals: SimTotalsSchema, requests: RequestCountsSchema })),
+  requests: RequestCountsSchema,
+})
+export type SimSummary = z.infer<typeof SimSummarySchema>
 
 /** Body of `POST /__sim/attributes`: seeds an app's catalog without counting requests. */
 export const SeedAttributesSchema = z.object({

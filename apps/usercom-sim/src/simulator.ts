@@ -20,6 +20,7 @@ import {
   type SimKey,
   type SimOptionsInput,
   type SimState,
+  type SimSummary,
 } from './schema'
 
 export interface BuildSimulatorOptions extends SimOptionsInput {
@@ -90,7 +91,12 @@ export function buildSimulator(input: BuildSimulatorOptions = {}): FastifyInstan
     let app = apps.get(name)
     if (!app) {
       app = {
-        data: new AppData(name, { next: () => prng.next(), int: n => prng.int(n) }, clock),
+        data: new AppData(
+          name,
+          { next: () => prng.next(), int: n => prng.int(n) },
+          clock,
+          options.maxStoredRecords,
+        ),
         requests: {},
       }
       apps.set(name, app)
@@ -306,6 +312,12 @@ export function buildSimulator(input: BuildSimulatorOptions = {}): FastifyInstan
 
   app.get('/__sim/health', () => ({ status: 'ok' }))
   app.get('/__sim/state', request => snapshot((request.query as Record<string, string | undefined>).app))
+  app.get('/__sim/summary', (): SimSummary => {
+    const out: SimSummary['apps'] = {}
+    for (const [name, entry] of apps)
+      out[name] = { totals: entry.data.totals(), requests: structuredClone(entry.requests) }
+    return { apps: out, requests: structuredClone(requests) }
+  })
   app.post('/__sim/reset', () => {
     resetAll()
     return { reset: true }

@@ -507,6 +507,36 @@ describe('companies', () => {
   })
 })
 
+describe('bounded records and summary', () => {
+  it('keeps the newest events within maxStoredRecords while the totals keep counting', async () => {
+    const small = await startSimulator({
+      keys: [{ key: KEY, app: 'acme', revoked: false }],
+      maxStoredRecords: 10,
+    })
+    try {
+      const { body: user } = await api(small, 'POST', 'users/update_or_create/', { custom_id: 'u' })
+      for (let i = 0; i < 25; i += 1) {
+        await api(small, 'POST', 'events/', {
+          user_id: user.id,
+          name: `e${i}`,
+          data: {},
+          timestamp: 1_700_000_000,
+        })
+      }
+      const app = (await small.admin.state('acme')).apps.acme
+      expect(app?.totals).toMatchObject({ users: 1, events: 25 })
+      expect(app?.events.length).toBeGreaterThanOrEqual(10)
+      expect(app?.events.length).toBeLessThanOrEqual(11)
+      expect(app?.events.at(-1)?.name).toBe('e24')
+      const summary = await small.admin.summary()
+      expect(summary.apps.acme?.totals.events).toBe(25)
+      expect(summary.apps.acme?.requests['POST /events/']).toEqual({ '201': 25 })
+    } finally {
+      await small.close()
+    }
+  })
+})
+
 describe('apps', () => {
   it('keeps each app apart: a key sees only its own app', async () => {
     await sim.admin.addKey('other-key', 'globex')

@@ -71,6 +71,12 @@ describe('parseSimEnv', () => {
     expect(text).toMatch(/SIM_RETRY_AFTER_FORMAT/)
   })
 
+  it('ignores a bare -- (as `pnpm sim -- --flag` passes it)', () => {
+    const problems: string[] = []
+    expect(flagsToEnv(['--', '--seed', '9'], problems)).toEqual({ SIM_SEED: '9' })
+    expect(problems).toEqual([])
+  })
+
   it('rejects stray arguments', () => {
     const problems: string[] = []
     expect(flagsToEnv(['oops', '--seed'], problems)).toEqual({})
