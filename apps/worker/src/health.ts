@@ -9,7 +9,7 @@ import type { BuiltWorker } from './worker'
  */
 export function buildHealthServer(built: Pick<BuiltWorker, 'isReady' | 'metrics'>): FastifyInstance {
   const app = Fastify({ logger: false })
-  app.get('/health/live', async () => ({ status: 'ok' }))
+  app.get('/health/live', (_request, reply) => reply.send({ status: 'ok' }))
   app.get('/health/ready', async (_request, reply) => {
     const ready = await built.isReady().catch(() => false)
     return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'not ready' })

@@ -9,7 +9,14 @@ export type {
 } from './worker'
 export { usercomDelivery } from './delivery'
 export { buildHealthServer } from './health'
-export { classify, decide, backoffDelay, InvalidJobError, DEFAULT_RETRY_AFTER_MS, MAX_RETRY_AFTER_MS } from './policy'
+export {
+  classify,
+  decide,
+  backoffDelay,
+  InvalidJobError,
+  DEFAULT_RETRY_AFTER_MS,
+  MAX_RETRY_AFTER_MS,
+} from './policy'
 export type { Decision, Failure, FailureKind, BackoffContext, DecideContext } from './policy'
 export { createWorkerMetrics, QUEUE_STATES } from './metrics'
 export type { WorkerMetrics } from './metrics'

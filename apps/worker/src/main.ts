@@ -28,11 +28,17 @@ async function main(): Promise<void> {
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return
     stopping = true
-    logger.info({ signal, drainTimeoutMs: config.worker.drainTimeoutMs }, 'stopping: no new jobs, draining in-flight ones')
+    logger.info(
+      { signal, drainTimeoutMs: config.worker.drainTimeoutMs },
+      'stopping: no new jobs, draining in-flight ones',
+    )
     void (async () => {
       const { drained } = await built.close()
       await health.close()
-      logger.info({ drained }, drained ? 'stopped' : 'stopped after the drain timeout; unfinished jobs will be retried')
+      logger.info(
+        { drained },
+        drained ? 'stopped' : 'stopped after the drain timeout; unfinished jobs will be retried',
+      )
       process.exit(0)
     })().catch(err => {
       logger.error({ err }, 'error while stopping')

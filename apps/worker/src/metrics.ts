@@ -1,7 +1,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { DeadLetterQueue, EventsQueue } from '@ucd/queue'
 
-export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'paused', 'failed', 'completed'] as const
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const
 
 /** A worker's Prometheus metrics, on its own registry (several workers can live in one test process). */
 export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: DeadLetterQueue }) {
@@ -63,6 +63,21 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
       ])
       for (const state of QUEUE_STATES) this.set({ queue: 'events', state }, events[state] ?? 0)
       this.set({ queue: 'dead-letter', state: 'waiting' }, dlq.waiting ?? 0)
+    },
+  })
+
+  new Gauge({
+    name: 'ucd_queue_paused',
+    help: '1 when the events queue is paused, or held back by a 429 pause (rate limit TTL > 0)',
+    labelNames: ['why'] as const,
+    registers: [registry],
+    async collect() {
+      const [paused, rateLimitTtl] = await Promise.all([
+        queues.events.isPaused(),
+        queues.events.getRateLimitTtl(),
+      ])
+      this.set({ why: 'paused' }, paused ? 1 : 0)
+      this.set({ why: 'rate_limited' }, rateLimitTtl > 0 ? 1 : 0)
     },
   })
 

@@ -30,7 +30,14 @@ export class InvalidJobError extends Error {
   }
 }
 
-const KINDS = new Set<FailureKind>(['rate_limited', 'retryable', 'forbidden', 'unauthorized', 'rejected', 'invalid'])
+const KINDS = new Set<FailureKind>([
+  'rate_limited',
+  'retryable',
+  'forbidden',
+  'unauthorized',
+  'rejected',
+  'invalid',
+])
 
 interface Classified {
   kind?: unknown

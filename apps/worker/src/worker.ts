@@ -1,4 +1,4 @@
-import { Worker, type Job } from 'bullmq'
+import { Worker, type Job, type MinimalJob } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Config, Tenant } from '@ucd/config'
 import type { Logger } from '@ucd/logger'
@@ -25,7 +25,10 @@ import { backoffDelay, classify, decide, InvalidJobError, type Failure } from '.
 export interface DeliveryPort {
   deliver(
     event: SegmentEvent,
-    options: { checkpoints: Readonly<Record<string, unknown>>; onStep: (key: string, result: unknown) => void },
+    options: {
+      checkpoints: Readonly<Record<string, unknown>>
+      onStep: (key: string, result: unknown) => void
+    },
   ): Promise<{ skipped?: string | undefined; dropped: readonly Dropped[] }>
 }
 
@@ -95,7 +98,8 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
 
   const connection = createRedisConnection(config.redisUrl, 'worker', { connectionName: 'ucd-worker' })
   const cacheRedis = createRedisConnection(config.redisUrl, 'worker', { connectionName: 'ucd-worker-cache' })
-  for (const c of [connection, cacheRedis]) c.on('error', err => logger.warn({ err }, 'redis connection error'))
+  for (const c of [connection, cacheRedis])
+    c.on('error', err => logger.warn({ err }, 'redis connection error'))
   const events = createEventsQueue(connection, prefix)
   const deadLetter = createDeadLetterQueue(connection, prefix)
   events.on('error', err => logger.warn({ err }, 'events queue error'))
@@ -140,7 +144,10 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     metrics.deadLettered.inc({ reason })
   }
 
-  async function saveProgress(job: Job<EventJobData, JobResult, string>, delivery: DeliveryState): Promise<void> {
+  async function saveProgress(
+    job: Job<EventJobData, JobResult, string>,
+    delivery: DeliveryState,
+  ): Promise<void> {
     await job.updateData({ ...job.data, delivery })
   }
 
@@ -161,11 +168,17 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
       const parsed = EventJobDataSchema.safeParse(job.data)
       if (!parsed.success) {
         const where = parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')
-        throw new InvalidJobError('UCD_ERR_INVALID_JOB', `job data does not match the event job schema (${where})`)
+        throw new InvalidJobError(
+          'UCD_ERR_INVALID_JOB',
+          `job data does not match the event job schema (${where})`,
+        )
       }
       const tenant = config.tenants.byId(parsed.data.tenantId)
       if (!tenant?.usercom) {
-        throw new InvalidJobError('UCD_ERR_UNKNOWN_TENANT', `tenant "${parsed.data.tenantId}" is not configured`)
+        throw new InvalidJobError(
+          'UCD_ERR_UNKNOWN_TENANT',
+          `tenant "${parsed.data.tenantId}" is not configured`,
+        )
       }
       const result = await deliveryFor(tenant).deliver(parsed.data.event, {
         checkpoints,
@@ -189,7 +202,8 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     } catch (error) {
       const failure = classify(error)
       const decision = decide(failure, { firstAttemptAt, now: now(), retryWindowMs })
-      const progressChanged = Object.keys(checkpoints).length !== stepsBefore || !job.data.delivery?.firstAttemptAt
+      const progressChanged =
+        Object.keys(checkpoints).length !== stepsBefore || !job.data.delivery?.firstAttemptAt
       switch (decision.action) {
         case 'dead_letter':
           await writeDeadLetter(job, decision.reason, failure, firstAttemptAt)
@@ -200,7 +214,10 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
           if (progressChanged) await saveProgress(job, { firstAttemptAt, checkpoints })
           metrics.retries.inc({ kind: failure.kind, code: failure.code })
           metrics.deliveries.inc({ type, outcome: 'paused' })
-          log.info({ pauseMs: decision.delayMs, code: failure.code }, 'rate limited by User.com: pausing the queue')
+          log.info(
+            { pauseMs: decision.delayMs, code: failure.code },
+            'rate limited by User.com: pausing the queue',
+          )
           await worker.rateLimit(decision.delayMs)
           throw Worker.RateLimitError()
         case 'retry':
@@ -226,7 +243,7 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     // worker.rateLimit() (our 429 pause) is only honoured when a limiter is configured; this one never binds.
     limiter: { max: 1_000_000_000, duration: 1000 },
     settings: {
-      backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: Job) => {
+      backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob) => {
         const data = job?.data as Partial<EventJobData> | undefined
         const first = data?.delivery?.firstAttemptAt ?? job?.processedOn ?? now()
         return backoffDelay({
@@ -279,7 +296,8 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     run,
     async isReady() {
       if (closed || !worker.isRunning() || connection.status !== 'ready') return false
-      const blocking = await ((worker.backend as unknown as RedisBackendLike).blockingClient ?? Promise.resolve(undefined))
+      const blocking = await ((worker.backend as unknown as RedisBackendLike).blockingClient ??
+        Promise.resolve(undefined))
       return blocking?.status === 'ready'
     },
     async close(drainTimeoutMs = config.worker.drainTimeoutMs) {

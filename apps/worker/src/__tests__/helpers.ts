@@ -26,7 +26,12 @@ export function testEnv(redisUrl: string, prefix: string, baseUrl: string, env: 
   }
 }
 
-export function testConfig(redisUrl: string, prefix: string, baseUrl: string, env: Record<string, string> = {}): Config {
+export function testConfig(
+  redisUrl: string,
+  prefix: string,
+  baseUrl: string,
+  env: Record<string, string> = {},
+): Config {
   return loadConfig(testEnv(redisUrl, prefix, baseUrl, env), { app: 'worker' })
 }
 

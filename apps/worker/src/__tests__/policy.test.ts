@@ -28,7 +28,10 @@ describe('decide: the failure taxonomy of design.md onto BullMQ', () => {
 
   it('pauses for Retry-After on 429: default 1 s, capped at 60 s, and never dead-letters', () => {
     expect(decide(failure('rate_limited'), window)).toEqual({ action: 'pause', delayMs: 1000 })
-    expect(decide(failure('rate_limited', { retryAfterMs: 5000 }), window)).toEqual({ action: 'pause', delayMs: 5000 })
+    expect(decide(failure('rate_limited', { retryAfterMs: 5000 }), window)).toEqual({
+      action: 'pause',
+      delayMs: 5000,
+    })
     expect(decide(failure('rate_limited', { retryAfterMs: 3_600_000 }), window)).toEqual({
       action: 'pause',
       delayMs: MAX_RETRY_AFTER_MS,
@@ -68,7 +71,9 @@ describe('backoffDelay: exponential with full jitter', () => {
   const base = { baseDelayMs: 1000, maxDelayMs: 300_000, msUntilWindowEnd: 1e12 }
 
   it('grows the ceiling 1 s, 2 s, 4 s ... up to the cap', () => {
-    const ceilings = [1, 2, 3, 4, 10, 20].map(n => backoffDelay({ ...base, attemptsMade: n, random: 0.999999 }))
+    const ceilings = [1, 2, 3, 4, 10, 20].map(n =>
+      backoffDelay({ ...base, attemptsMade: n, random: 0.999999 }),
+    )
     expect(ceilings).toEqual([999, 1999, 3999, 7999, 299_999, 299_999])
   })
 

@@ -63,7 +63,11 @@ async function startWorkerProcess(s: Setup, env: Record<string, string> = {}) {
   const port = await freePort()
   const proc = await spawnApp({
     args: [main],
-    env: testEnv(s.redisUrl, s.prefix, sim.baseUrl, { METRICS_PORT: String(port), LOG_LEVEL: 'info', ...env }),
+    env: testEnv(s.redisUrl, s.prefix, sim.baseUrl, {
+      METRICS_PORT: String(port),
+      LOG_LEVEL: 'info',
+      ...env,
+    }),
     readyUrl: `http://127.0.0.1:${port}/health/ready`,
   })
   running.push(proc)
@@ -87,13 +91,19 @@ const allDelivered = (count: number) => async () => {
 describe('worker processes', () => {
   it('three processes share 1,000 events: each delivered once, and each process did part of the work', async () => {
     const s = await setup()
-    const workers = await Promise.all([1, 2, 3].map(() => startWorkerProcess(s, { WORKER_CONCURRENCY: '20' })))
+    const workers = await Promise.all(
+      [1, 2, 3].map(() => startWorkerProcess(s, { WORKER_CONCURRENCY: '20' })),
+    )
     await sim.admin.setFaults({ latencyMs: 5 })
     await enqueue(
       s.queue,
       Array.from({ length: 1000 }, (_, n) => track(`u-${n % 50}`, n)),
     )
-    await waitFor(allDelivered(1000), { timeoutMs: 90_000, intervalMs: 500, description: '1,000 events delivered' })
+    await waitFor(allDelivered(1000), {
+      timeoutMs: 90_000,
+      intervalMs: 500,
+      description: '1,000 events delivered',
+    })
     const ns = await deliveredNumbers()
     expect(ns).toHaveLength(1000)
     expect(new Set(ns).size).toBe(1000)
@@ -105,14 +115,20 @@ describe('worker processes', () => {
   it('a worker killed with SIGKILL mid-run loses nothing: its jobs are taken over', async () => {
     const s = await setup()
     await sim.admin.setFaults({ latencyMs: 40 })
-    const env = { WORKER_CONCURRENCY: '20', WORKER_LOCK_DURATION_MS: '2000', WORKER_STALLED_INTERVAL_MS: '1000' }
+    const env = {
+      WORKER_CONCURRENCY: '20',
+      WORKER_LOCK_DURATION_MS: '2000',
+      WORKER_STALLED_INTERVAL_MS: '1000',
+    }
     const victim = await startWorkerProcess(s, env)
     await startWorkerProcess(s, env)
     await enqueue(
       s.queue,
       Array.from({ length: 300 }, (_, n) => track(`u-${n % 30}`, n)),
     )
-    await waitFor(async () => (await delivered(victim.metricsUrl)) >= 20, { description: 'the victim at work' })
+    await waitFor(async () => (await delivered(victim.metricsUrl)) >= 20, {
+      description: 'the victim at work',
+    })
     const result = await victim.proc.kill()
     expect(result.signal).toBe('SIGKILL')
     await waitFor(allDelivered(300), { timeoutMs: 60_000, intervalMs: 500, description: 'all 300 delivered' })
@@ -134,7 +150,9 @@ describe('worker processes', () => {
     await redis.start()
     await waitFor(allDelivered(200), { timeoutMs: 60_000, intervalMs: 500, description: 'all 200 delivered' })
     expect(worker.proc.child.exitCode).toBeNull()
-    await waitFor(async () => (await fetch(worker.metricsUrl.replace('/metrics', '/health/ready'))).status === 200)
+    await waitFor(
+      async () => (await fetch(worker.metricsUrl.replace('/metrics', '/health/ready'))).status === 200,
+    )
   })
 
   it('USERCOM_MAX_RPS=20 across two processes holds User.com at about 20 requests/s', async () => {
@@ -149,7 +167,10 @@ describe('worker processes', () => {
     await waitFor(async () => (await deliveredNumbers()).length >= 10, { description: 'delivery under way' })
     const total = async () => {
       const requests = (await sim.admin.state('acme')).apps.acme?.requests ?? {}
-      return Object.values(requests).reduce((sum, byStatus) => sum + Object.values(byStatus).reduce((a, b) => a + b, 0), 0)
+      return Object.values(requests).reduce(
+        (sum, byStatus) => sum + Object.values(byStatus).reduce((a, b) => a + b, 0),
+        0,
+      )
     }
     const before = await total()
     const started = Date.now()
@@ -167,7 +188,9 @@ describe('worker processes', () => {
       s.queue,
       Array.from({ length: 400 }, (_, n) => track(`u-${n % 40}`, n)),
     )
-    await waitFor(async () => (await delivered(first.metricsUrl)) >= 50, { description: 'delivery under way' })
+    await waitFor(async () => (await delivered(first.metricsUrl)) >= 50, {
+      description: 'delivery under way',
+    })
     const result = await first.proc.stop('SIGTERM', 15_000)
     expect(result.code).toBe(0)
     expect(result.elapsedMs).toBeLessThan(5000 + 3000)

@@ -51,7 +51,9 @@ describe('delivery', () => {
     const state = await waitFor(
       async () => {
         const s = (await sim.admin.state('acme')).apps.acme
-        return s && s.events.length === 1 && s.pageViews.length === 1 && s.companies.length === 1 ? s : undefined
+        return s && s.events.length === 1 && s.pageViews.length === 1 && s.companies.length === 1
+          ? s
+          : undefined
       },
       { description: 'all four calls in the simulator' },
     )
@@ -59,7 +61,7 @@ describe('delivery', () => {
     expect(user).toMatchObject({ email: 'peter@example.com', first_name: 'Peter' })
     expect(state.events[0]).toMatchObject({ name: 'Order Completed', user_id: user?.id })
     expect(state.companies[0]).toMatchObject({ custom_id: 'g-initech', name: 'Initech' })
-    expect(state.companies[0]?.employees).toEqual([user?.id])
+    expect(state.companies[0]?.members).toEqual([user?.id])
     await waitFor(async () => (await w.events.getJobCounts('completed', 'waiting', 'active')).active === 0)
     expect(await w.deadLetter.getWaitingCount()).toBe(0)
   })
@@ -103,7 +105,11 @@ describe('the failure taxonomy, end to end', () => {
     const w = startWorker({ USERCOM_API_KEY: 'uc_key_the_simulator_does_not_know_0000000000' })
     await enqueue(w.events, [track('u-401', 1)])
     const [dead] = await waitFor(async () => ((await dlqRecords(w)).length === 1 ? dlqRecords(w) : undefined))
-    expect(dead!.record).toMatchObject({ reason: 'unauthorized', status: 401, error: { code: 'UC_ERR_UNAUTHORIZED' } })
+    expect(dead!.record).toMatchObject({
+      reason: 'unauthorized',
+      status: 401,
+      error: { code: 'UC_ERR_UNAUTHORIZED' },
+    })
   })
 
   it('400 → dead-lettered as rejected, with the response body', async () => {
@@ -111,7 +117,11 @@ describe('the failure taxonomy, end to end', () => {
     await sim.admin.failNext({ method: 'POST', route: '/events/', status: 400 })
     await enqueue(w.events, [track('u-400', 1)])
     const [dead] = await waitFor(async () => ((await dlqRecords(w)).length === 1 ? dlqRecords(w) : undefined))
-    expect(dead!.record).toMatchObject({ reason: 'rejected', status: 400, error: { code: 'UC_ERR_REJECTED' } })
+    expect(dead!.record).toMatchObject({
+      reason: 'rejected',
+      status: 400,
+      error: { code: 'UC_ERR_REJECTED' },
+    })
     expect(dead!.record.response).toBeDefined()
   })
 
@@ -122,7 +132,9 @@ describe('the failure taxonomy, end to end', () => {
       w.events,
       Array.from({ length: 30 }, (_, n) => track(`u-storm-${n % 3}`, n)),
     )
-    await waitFor(async () => (await sim.admin.requestCount('POST /users/update_or_create/', { status: 503 })) >= 10)
+    await waitFor(
+      async () => (await sim.admin.requestCount('POST /users/update_or_create/', { status: 503 })) >= 10,
+    )
     expect((await sim.admin.state('acme')).apps.acme?.events ?? []).toHaveLength(0)
     await sim.admin.setFaults({ errorRate: 0 })
     await waitFor(async () => ((await sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 30, {
@@ -135,18 +147,18 @@ describe('the failure taxonomy, end to end', () => {
   })
 
   it('a 429 storm with Retry-After → every event delivered, no attempt used', async () => {
-    await sim.admin.setFaults({ rateLimitRps: 10, rateLimitBurst: 2, retryAfterSeconds: 1 })
+    await sim.admin.setFaults({ rateLimitRps: 20, rateLimitBurst: 4, retryAfterSeconds: 1 })
     const w = startWorker()
     // attempts: 1 — if a 429 cost an attempt, the job would fail for good instead of being delivered.
     await enqueue(
       w.events,
-      Array.from({ length: 25 }, (_, n) => track(`u-429-${n}`, n)),
+      Array.from({ length: 12 }, (_, n) => track(`u-429-${n}`, n)),
       'default',
       { attempts: 1 },
     )
-    await waitFor(async () => ((await sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 25, {
+    await waitFor(async () => ((await sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 12, {
       timeoutMs: 25_000,
-      description: '25 events delivered through the rate limit',
+      description: '12 events delivered through the rate limit',
     })
     expect(await sim.admin.requestCount('POST /users/update_or_create/', { status: 429 })).toBeGreaterThan(0)
     expect(await w.events.getFailedCount()).toBe(0)
@@ -155,22 +167,35 @@ describe('the failure taxonomy, end to end', () => {
 
   it('a spent retry window → dead-lettered as exhausted after several attempts', async () => {
     await sim.admin.setFaults({ errorRate: 1, errorStatus: 502 })
-    const w = startWorker({ RETRY_WINDOW_MINUTES: '0.01', RETRY_BASE_DELAY_MS: '20', RETRY_MAX_DELAY_MS: '100' })
-    await enqueue(w.events, [track('u-exhausted', 1)])
-    const [dead] = await waitFor(async () => ((await dlqRecords(w)).length === 1 ? dlqRecords(w) : undefined), {
-      timeoutMs: 10_000,
+    const w = startWorker({
+      RETRY_WINDOW_MINUTES: '0.01',
+      RETRY_BASE_DELAY_MS: '20',
+      RETRY_MAX_DELAY_MS: '100',
     })
+    await enqueue(w.events, [track('u-exhausted', 1)])
+    const [dead] = await waitFor(
+      async () => ((await dlqRecords(w)).length === 1 ? dlqRecords(w) : undefined),
+      {
+        timeoutMs: 10_000,
+      },
+    )
     expect(dead!.record).toMatchObject({ reason: 'exhausted', status: 502, error: { code: 'UC_ERR_SERVER' } })
     expect(dead!.record.attempts).toBeGreaterThan(1)
-    expect(Date.parse(dead!.record.deadAt) - Date.parse(dead!.record.firstAttemptAt)).toBeGreaterThanOrEqual(600)
+    expect(Date.parse(dead!.record.deadAt) - Date.parse(dead!.record.firstAttemptAt)).toBeGreaterThanOrEqual(
+      600,
+    )
   })
 
   it('job data that is not an event → dead-lettered as invalid; an unknown tenant likewise', async () => {
     const w = startWorker()
     const good = jobData(track('u-x', 1))
-    await w.events.add('track', { ...good, event: { ...good.event, type: 'nonsense' } } as unknown as EventJobData, {
-      jobId: 'bad-1',
-    })
+    await w.events.add(
+      'track',
+      { ...good, event: { ...good.event, type: 'nonsense' } } as unknown as EventJobData,
+      {
+        jobId: 'bad-1',
+      },
+    )
     await w.events.add('track', { ...good, tenantId: 'nobody' }, { jobId: 'bad-2' })
     const records = await waitFor(async () => {
       const r = await dlqRecords(w)
@@ -178,18 +203,26 @@ describe('the failure taxonomy, end to end', () => {
     })
     const byId = Object.fromEntries(records.map(r => [r.record.sourceJobId, r.record]))
     expect(byId['bad-1']).toMatchObject({ reason: 'invalid', error: { code: 'UCD_ERR_INVALID_JOB' } })
-    expect(byId['bad-2']).toMatchObject({ reason: 'invalid', tenantId: 'nobody', error: { code: 'UCD_ERR_UNKNOWN_TENANT' } })
+    expect(byId['bad-2']).toMatchObject({
+      reason: 'invalid',
+      tenantId: 'nobody',
+      error: { code: 'UCD_ERR_UNKNOWN_TENANT' },
+    })
   })
 
   it('bounds started attempts: a job paused by 429s forever ends in the DLQ, not in a loop', async () => {
     await sim.admin.setFaults({ rateLimitRps: 0.001, rateLimitBurst: 1, retryAfterSeconds: 0 })
     const w = startWorker({ WORKER_MAX_STARTED_ATTEMPTS: '3' }, 200)
     await enqueue(w.events, [track('u-loop-a', 1), track('u-loop-b', 2)])
-    const records = await waitFor(async () => {
-      const r = await dlqRecords(w)
-      return r.length === 2 ? r : undefined
-    }, { timeoutMs: 20_000, description: 'both looping jobs dead-lettered' })
-    for (const { record } of records) expect(record).toMatchObject({ reason: 'exhausted', error: { code: 'UCD_ERR_JOB_FAILED' } })
+    const records = await waitFor(
+      async () => {
+        const r = await dlqRecords(w)
+        return r.length === 2 ? r : undefined
+      },
+      { timeoutMs: 20_000, description: 'both looping jobs dead-lettered' },
+    )
+    for (const { record } of records)
+      expect(record).toMatchObject({ reason: 'exhausted', error: { code: 'UCD_ERR_JOB_FAILED' } })
     expect(await w.events.getFailedCount()).toBe(0)
   })
 })
@@ -203,7 +236,7 @@ describe('checkpoints', () => {
     await enqueue(w.events, [group('u-cp', 'g-cp')])
     const company = await waitFor(async () => {
       const c = (await sim.admin.state('acme')).apps.acme?.companies[0]
-      return c && c.employees.length === 1 ? c : undefined
+      return c && c.members.length === 1 ? c : undefined
     })
     expect(company.custom_id).toBe('g-cp')
     expect(await sim.admin.requestCount('POST /companies/')).toBe(1)
