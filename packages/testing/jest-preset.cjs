@@ -4,14 +4,21 @@
 // loud failure saying how to get one).
 const path = require('node:path')
 
+const swcJest = require.resolve('@swc/jest')
+// ESM-only packages that CommonJS code we test loads: compiled by swc too. `cookie` 2 comes with
+// Fastify's inject (light-my-request). The pattern allows for pnpm's `.pnpm/<name>@<version>` store.
+const ESM_ONLY = ['cookie']
+const esmOnly = `(\\.pnpm/(${ESM_ONLY.join('|')})@[^/]+/node_modules/)?(${ESM_ONLY.join('|')})/`
+
 /** @type {import('jest').Config} */
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>/src'],
   testMatch: ['**/__tests__/**/*.test.ts'],
   transform: {
+    [`/node_modules/${esmOnly}.+\\.js$`]: [swcJest, { module: { type: 'commonjs' } }],
     '^.+\\.ts$': [
-      require.resolve('@swc/jest'),
+      swcJest,
       {
         jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
         module: { type: 'commonjs' },
@@ -19,6 +26,7 @@ module.exports = {
       },
     ],
   },
+  transformIgnorePatterns: [`/node_modules/(?!${esmOnly})`],
   moduleFileExtensions: ['ts', 'js', 'cjs', 'json'],
   globalSetup: path.join(__dirname, 'src/jest/global-setup.ts'),
   globalTeardown: path.join(__dirname, 'src/jest/global-teardown.ts'),

@@ -113,7 +113,11 @@ function readTenantsFile(
   return parsed.data
 }
 
-function singleTenant(env: Env, app: AppName, problems: ConfigProblem[]): Tenant[] {
+function singleTenant(
+  env: Pick<Env, 'SEGMENT_WRITE_KEY' | 'USERCOM_API_KEY' | 'USERCOM_APP_SUBDOMAIN' | 'USERCOM_BASE_URL'>,
+  app: AppName,
+  problems: ConfigProblem[],
+): Tenant[] {
   const writeKey = env.SEGMENT_WRITE_KEY
   const apiKey = env.USERCOM_API_KEY
   const hasTarget = env.USERCOM_APP_SUBDOMAIN !== undefined || env.USERCOM_BASE_URL !== undefined
@@ -231,9 +235,18 @@ export function loadConfig(
     }
     tenants = readTenantsFile(tenantsFile, readFile, problems)
     checkTenants(tenants, app, true, problems)
-  } else if (parsed.success) {
-    tenants = singleTenant(parsed.data, app, problems)
-    checkTenants(tenants, app, false, problems)
+  } else {
+    // Checked even when other variables are invalid, so every problem is reported in one run.
+    const tenantVars = EnvSchema.pick({
+      SEGMENT_WRITE_KEY: true,
+      USERCOM_API_KEY: true,
+      USERCOM_APP_SUBDOMAIN: true,
+      USERCOM_BASE_URL: true,
+    }).safeParse(env)
+    if (tenantVars.success) {
+      tenants = singleTenant(tenantVars.data, app, problems)
+      checkTenants(tenants, app, false, problems)
+    }
   }
 
   if (parsed.success && parsed.data.RETRY_BASE_DELAY_MS > parsed.data.RETRY_MAX_DELAY_MS) {

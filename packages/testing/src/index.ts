@@ -7,7 +7,13 @@ export {
   RedisUnavailableError,
   HOW_TO_GET_REDIS,
 } from './redis'
-export type { RedisHandle, RedisServerHandle, RedisSource, StartRedisOptions } from './redis'
+export type {
+  RedisHandle,
+  RedisServerHandle,
+  RedisServerOptions,
+  RedisSource,
+  StartRedisOptions,
+} from './redis'
 export { uniquePrefix, cleanupPrefix } from './prefix'
 export { freePort } from './ports'
 export { spawnApp } from './process'

@@ -88,7 +88,10 @@ export function findRedisServerBinary(): string | undefined {
 export interface RedisServerHandle extends RedisHandle {
   readonly port: number
   readonly pid: number | undefined
-  /** Kills the server (SIGKILL), as a crash would; `start()` brings it back on the same port, empty. */
+  /**
+   * Kills the server (SIGKILL), as a crash would; `start()` brings it back on the same port: empty,
+   * or with every acknowledged write when started with `persistent: true`.
+   */
   kill(): Promise<void>
   /** Starts the server again on the same port after `kill()` or `stop()`. */
   start(): Promise<void>
@@ -98,9 +101,14 @@ export interface RedisServerHandle extends RedisHandle {
  * Starts a private `redis-server` on a free port in a temporary directory, with nothing persisted.
  * Use it where a test must stop or restart Redis: never do that to a shared Redis.
  */
-export async function startRedisServer(
-  options: { binary?: string; port?: number } = {},
-): Promise<RedisServerHandle> {
+export interface RedisServerOptions {
+  binary?: string
+  port?: number
+  /** AOF with fsync always: acknowledged writes survive kill() and start(). */
+  persistent?: boolean
+}
+
+export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const binary = options.binary ?? findRedisServerBinary()
   if (!binary) throw new RedisUnavailableError(`No redis-server binary on PATH.\n${HOW_TO_GET_REDIS}`)
   const port = options.port ?? (await freePort())
@@ -114,7 +122,17 @@ export async function startRedisServer(
     output = ''
     const proc = spawn(
       binary,
-      ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no'],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--dir',
+        dir,
+        '--save',
+        '',
+        ...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+      ],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     )
     proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))

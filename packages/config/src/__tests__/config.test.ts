@@ -297,6 +297,11 @@ describe('every problem at once, no secret echoed', () => {
     SEGMENT_WRITE_KEY: WRITE_KEY,
   }
 
+  it('reports a missing tenant setting together with invalid values', () => {
+    const problems = problemsOf(() => loadConfig({ WORKER_CONCURRENCY: 'lots' }, { app: 'worker' }))
+    expect(problems.map(p => p.variable)).toEqual(['WORKER_CONCURRENCY', 'USERCOM_API_KEY'])
+  })
+
   it('lists all of them in one error', () => {
     const problems = problemsOf(() => loadConfig(env, { app: 'worker' }))
     expect(problems.map(p => p.variable).sort()).toEqual(

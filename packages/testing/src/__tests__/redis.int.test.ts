@@ -86,6 +86,20 @@ describe('startRedisServer()', () => {
   })
 })
 
+describe('startRedisServer({ persistent: true })', () => {
+  it('keeps acknowledged writes across a crash', async () => {
+    const server = await startRedisServer({ persistent: true })
+    closers.push(() => server.stop())
+    const client = new Redis(server.url, { maxRetriesPerRequest: null })
+    client.on('error', () => undefined)
+    closers.push(async () => client.disconnect())
+    await client.set('kept', 'yes')
+    await server.kill()
+    await server.start()
+    expect(await client.get('kept')).toBe('yes')
+  })
+})
+
 describe('uniquePrefix()', () => {
   it('keeps two test files from seeing each other’s queues', async () => {
     const url = testRedisUrl()

@@ -1,0 +1,276 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import type { Job } from 'bullmq'
+import { DeadLetterRecordSchema, eventJobId, type EventJobData } from '@ucd/queue'
+import { cleanupPrefix, testRedisUrl, uniquePrefix, waitFor } from '@ucd/testing'
+import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
+import { buildHealthServer, buildWorker, usercomDelivery, type BuiltWorker } from '../index'
+import { API_KEY, enqueue, group, identify, jobData, page, quietLogger, testConfig, track } from './helpers'
+
+const filePrefix = uniquePrefix(__filename)
+const prefixes: string[] = []
+let sim: RunningSimulator
+let built: BuiltWorker | undefined
+let testNo = 0
+
+beforeAll(async () => {
+  sim = await startSimulator({ keys: [{ key: API_KEY, app: 'acme' }] })
+})
+afterEach(async () => {
+  await built?.close(2000)
+  built = undefined
+  await sim.admin.reset()
+})
+afterAll(async () => {
+  await sim.close()
+  for (const prefix of prefixes) await cleanupPrefix(testRedisUrl(), prefix)
+})
+
+/** A worker on a fresh prefix, against the simulator. */
+function startWorker(env: Record<string, string> = {}, sweepIntervalMs?: number): BuiltWorker {
+  const prefix = `${filePrefix}-${++testNo}`
+  prefixes.push(prefix)
+  const config = testConfig(testRedisUrl(), prefix, sim.baseUrl, env)
+  built = buildWorker({ config, logger: quietLogger(), deliveryFor: usercomDelivery, sweepIntervalMs })
+  return built
+}
+
+const dlqRecords = async (w: BuiltWorker) => {
+  const jobs = await w.deadLetter.getWaiting(0, 1000)
+  return jobs.map(j => ({ id: j.id, name: j.name, record: DeadLetterRecordSchema.parse(j.data) }))
+}
+
+describe('delivery', () => {
+  it('delivers identify, track, page and group to User.com', async () => {
+    const w = startWorker()
+    await enqueue(w.events, [
+      identify('u1', { email: 'peter@example.com', firstName: 'Peter', plan: 'premium' }),
+      track('u1', 1),
+      page('u1'),
+      group('u1', 'g-initech'),
+    ])
+    const state = await waitFor(
+      async () => {
+        const s = (await sim.admin.state('acme')).apps.acme
+        return s && s.events.length === 1 && s.pageViews.length === 1 && s.companies.length === 1
+          ? s
+          : undefined
+      },
+      { description: 'all four calls in the simulator' },
+    )
+    const user = state.users.find(u => u.custom_id === 'u1')
+    expect(user).toMatchObject({ email: 'peter@example.com', first_name: 'Peter' })
+    expect(state.events[0]).toMatchObject({ name: 'Order Completed', user_id: user?.id })
+    expect(state.companies[0]).toMatchObject({ custom_id: 'g-initech', name: 'Initech' })
+    expect(state.companies[0]?.members).toEqual([user?.id])
+    await waitFor(async () => (await w.events.getJobCounts('completed', 'waiting', 'active')).active === 0)
+    expect(await w.deadLetter.getWaitingCount()).toBe(0)
+  })
+})
+
+describe('the failure taxonomy, end to end', () => {
+  it('403 → a complete dead-letter record, at once, without the API key', async () => {
+    const w = startWorker()
+    await sim.admin.revoke(API_KEY)
+    const event = track('u-403', 1)
+    await enqueue(w.events, [event])
+    const [dead] = await waitFor(async () => {
+      const records = await dlqRecords(w)
+      return records.length === 1 ? records : undefined
+    })
+    const { record } = dead!
+    expect(dead!.name).toBe('forbidden')
+    expect(dead!.id).toBe(`${eventJobId('default', event.messageId)}-r0`)
+    expect(record).toMatchObject({
+      tenantId: 'default',
+      reason: 'forbidden',
+      status: 403,
+      error: { code: 'UC_ERR_FORBIDDEN' },
+      attempts: 1,
+      sourceJobId: eventJobId('default', event.messageId),
+      replays: 0,
+    })
+    expect(record.event).toEqual(event)
+    expect(record.response).toContain('detail')
+    expect(Date.parse(record.deadAt)).toBeGreaterThanOrEqual(Date.parse(record.firstAttemptAt))
+    expect(JSON.stringify(record)).not.toContain(API_KEY)
+    expect(await w.events.getJobCounts('waiting', 'delayed', 'failed', 'active')).toEqual({
+      waiting: 0,
+      delayed: 0,
+      failed: 0,
+      active: 0,
+    })
+  })
+
+  it('401 → dead-lettered as unauthorized', async () => {
+    const w = startWorker({ USERCOM_API_KEY: 'uc_key_the_simulator_does_not_know_0000000000' })
+    await enqueue(w.events, [track('u-401', 1)])
+    const [dead] = await waitFor(async () => ((await dlqRecords(w)).length === 1 ? dlqRecords(w) : undefined))
+    expect(dead!.record).toMatchObject({
+      reason: 'unauthorized',
+      status: 401,
+      error: { code: 'UC_ERR_UNAUTHORIZED' },
+    })
+  })
+
+  it('400 → dead-lettered as rejected, with the response body', async () => {
+    const w = startWorker()
+    await sim.admin.failNext({ method: 'POST', route: '/events/', status: 400 })
+    await enqueue(w.events, [track('u-400', 1)])
+    const [dead] = await waitFor(async () => ((await dlqRecords(w)).length === 1 ? dlqRecords(w) : undefined))
+    expect(dead!.record).toMatchObject({
+      reason: 'rejected',
+      status: 400,
+      error: { code: 'UC_ERR_REJECTED' },
+    })
+    expect(dead!.record.response).toBeDefined()
+  })
+
+  it('a 5xx storm → every event delivered once the simulator recovers, none dead-lettered', async () => {
+    await sim.admin.setFaults({ errorRate: 1, errorStatus: 503 })
+    const w = startWorker()
+    await enqueue(
+      w.events,
+      Array.from({ length: 30 }, (_, n) => track(`u-storm-${n % 3}`, n)),
+    )
+    await waitFor(
+      async () => (await sim.admin.requestCount('POST /users/update_or_create/', { status: 503 })) >= 10,
+    )
+    expect((await sim.admin.state('acme')).apps.acme?.events ?? []).toHaveLength(0)
+    await sim.admin.setFaults({ errorRate: 0 })
+    await waitFor(async () => ((await sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 30, {
+      timeoutMs: 20_000,
+      description: '30 events delivered after the storm',
+    })
+    expect(await w.deadLetter.getWaitingCount()).toBe(0)
+    const retried = await w.metrics.registry.getSingleMetricAsString('ucd_worker_retries_total')
+    expect(retried).toMatch(/kind="retryable",code="UC_ERR_SERVER"} [1-9]/)
+  })
+
+  it('a 429 storm with Retry-After → every event delivered, no attempt used', async () => {
+    await sim.admin.setFaults({ rateLimitRps: 20, rateLimitBurst: 4, retryAfterSeconds: 1 })
+    const w = startWorker()
+    // attempts: 1 — if a 429 cost an attempt, the job would fail for good instead of being delivered.
+    await enqueue(
+      w.events,
+      Array.from({ length: 12 }, (_, n) => track(`u-429-${n}`, n)),
+      'default',
+      { attempts: 1 },
+    )
+    await waitFor(async () => ((await sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 12, {
+      timeoutMs: 25_000,
+      description: '12 events delivered through the rate limit',
+    })
+    expect(await sim.admin.requestCount('POST /users/update_or_create/', { status: 429 })).toBeGreaterThan(0)
+    expect(await w.events.getFailedCount()).toBe(0)
+    expect(await w.deadLetter.getWaitingCount()).toBe(0)
+  })
+
+  it('a spent retry window → dead-lettered as exhausted after several attempts', async () => {
+    await sim.admin.setFaults({ errorRate: 1, errorStatus: 502 })
+    const w = startWorker({
+      RETRY_WINDOW_MINUTES: '0.01',
+      RETRY_BASE_DELAY_MS: '20',
+      RETRY_MAX_DELAY_MS: '100',
+    })
+    await enqueue(w.events, [track('u-exhausted', 1)])
+    const [dead] = await waitFor(
+      async () => ((await dlqRecords(w)).length === 1 ? dlqRecords(w) : undefined),
+      {
+        timeoutMs: 10_000,
+      },
+    )
+    expect(dead!.record).toMatchObject({ reason: 'exhausted', status: 502, error: { code: 'UC_ERR_SERVER' } })
+    expect(dead!.record.attempts).toBeGreaterThan(1)
+    expect(Date.parse(dead!.record.deadAt) - Date.parse(dead!.record.firstAttemptAt)).toBeGreaterThanOrEqual(
+      600,
+    )
+  })
+
+  it('job data that is not an event → dead-lettered as invalid; an unknown tenant likewise', async () => {
+    const w = startWorker()
+    const good = jobData(track('u-x', 1))
+    await w.events.add(
+      'track',
+      { ...good, event: { ...good.event, type: 'nonsense' } } as unknown as EventJobData,
+      {
+        jobId: 'bad-1',
+      },
+    )
+    await w.events.add('track', { ...good, tenantId: 'nobody' }, { jobId: 'bad-2' })
+    const records = await waitFor(async () => {
+      const r = await dlqRecords(w)
+      return r.length === 2 ? r : undefined
+    })
+    const byId = Object.fromEntries(records.map(r => [r.record.sourceJobId, r.record]))
+    expect(byId['bad-1']).toMatchObject({ reason: 'invalid', error: { code: 'UCD_ERR_INVALID_JOB' } })
+    expect(byId['bad-2']).toMatchObject({
+      reason: 'invalid',
+      tenantId: 'nobody',
+      error: { code: 'UCD_ERR_UNKNOWN_TENANT' },
+    })
+  })
+
+  it('bounds started attempts: a job paused by 429s forever ends in the DLQ, not in a loop', async () => {
+    await sim.admin.setFaults({ rateLimitRps: 0.001, rateLimitBurst: 1, retryAfterSeconds: 0 })
+    const w = startWorker({ WORKER_MAX_STARTED_ATTEMPTS: '3' }, 200)
+    await enqueue(w.events, [track('u-loop-a', 1), track('u-loop-b', 2)])
+    const records = await waitFor(
+      async () => {
+        const r = await dlqRecords(w)
+        return r.length === 2 ? r : undefined
+      },
+      { timeoutMs: 20_000, description: 'both looping jobs dead-lettered' },
+    )
+    for (const { record } of records)
+      expect(record).toMatchObject({ reason: 'exhausted', error: { code: 'UCD_ERR_JOB_FAILED' } })
+    expect(await w.events.getFailedCount()).toBe(0)
+  })
+})
+
+describe('checkpoints', () => {
+  it('a group retried after add_member failed creates no second company, and the checkpoints were stored in the job', async () => {
+    const w = startWorker()
+    const saved: Array<EventJobData['delivery']> = []
+    w.worker.on('failed', (job: Job<EventJobData> | undefined) => saved.push(job?.data.delivery))
+    await sim.admin.failNext({ method: 'POST', route: '/companies/:id/add_member/', status: 503 })
+    await enqueue(w.events, [group('u-cp', 'g-cp')])
+    const company = await waitFor(async () => {
+      const c = (await sim.admin.state('acme')).apps.acme?.companies[0]
+      return c && c.members.length === 1 ? c : undefined
+    })
+    expect(company.custom_id).toBe('g-cp')
+    expect(await sim.admin.requestCount('POST /companies/')).toBe(1)
+    expect(await sim.admin.requestCount('POST /companies/:id/add_member/')).toBe(2)
+    expect(saved).toHaveLength(1)
+    expect(Object.keys(saved[0]?.checkpoints ?? {})).toEqual(expect.arrayContaining(['user', 'company']))
+    expect(saved[0]?.firstAttemptAt).toEqual(expect.any(Number))
+  })
+})
+
+describe('operations', () => {
+  it('serves /health/live, /health/ready and /metrics; not ready once closed', async () => {
+    const w = startWorker()
+    const health = buildHealthServer(w)
+    await enqueue(w.events, [track('u-metrics', 1)])
+    await waitFor(async () => ((await sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 1)
+    expect((await health.inject({ url: '/health/live' })).statusCode).toBe(200)
+    await waitFor(async () => (await health.inject({ url: '/health/ready' })).statusCode === 200)
+    const metrics = (await health.inject({ url: '/metrics' })).body
+    for (const name of [
+      'ucd_worker_deliveries_total{type="track",outcome="delivered"} 1',
+      'ucd_usercom_requests_total{endpoint="POST /events/",status="201"} 1',
+      'ucd_usercom_request_duration_seconds_bucket',
+      'ucd_delivery_lag_seconds_count 1',
+      'ucd_queue_jobs{queue="events",state="waiting"} 0',
+      'ucd_queue_jobs{queue="dead-letter",state="waiting"} 0',
+      'ucd_worker_retries_total',
+      'ucd_dlq_additions_total',
+    ]) {
+      expect(metrics).toContain(name)
+    }
+    await w.close(1000)
+    built = undefined
+    expect((await health.inject({ url: '/health/ready' })).statusCode).toBe(503)
+    await health.close()
+  })
+})

@@ -1,0 +1,87 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import type { DeadLetterQueue, EventsQueue } from '@ucd/queue'
+
+export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const
+
+/** A worker's Prometheus metrics, on its own registry (several workers can live in one test process). */
+export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: DeadLetterQueue }) {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'ucd_worker_process_' })
+
+  const deliveries = new Counter({
+    name: 'ucd_worker_deliveries_total',
+    help: 'Events handled, by call type and outcome (delivered, skipped, dead_lettered, retried, paused)',
+    labelNames: ['type', 'outcome'] as const,
+    registers: [registry],
+  })
+  const usercomRequests = new Counter({
+    name: 'ucd_usercom_requests_total',
+    help: 'Requests to User.com by endpoint and status (HTTP status, or network/timeout)',
+    labelNames: ['endpoint', 'status'] as const,
+    registers: [registry],
+  })
+  const usercomLatency = new Histogram({
+    name: 'ucd_usercom_request_duration_seconds',
+    help: 'Latency of requests to User.com by endpoint',
+    labelNames: ['endpoint'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [registry],
+  })
+  const retries = new Counter({
+    name: 'ucd_worker_retries_total',
+    help: 'Failed attempts that will be retried (retryable) or put back after a 429 pause (rate_limited)',
+    labelNames: ['kind', 'code'] as const,
+    registers: [registry],
+  })
+  const deadLettered = new Counter({
+    name: 'ucd_dlq_additions_total',
+    help: 'Events added to the dead-letter queue, by reason',
+    labelNames: ['reason'] as const,
+    registers: [registry],
+  })
+  const dropped = new Counter({
+    name: 'ucd_worker_dropped_values_total',
+    help: 'Trait or property values left out of a delivery because they could not be converted',
+    labelNames: ['type'] as const,
+    registers: [registry],
+  })
+  const lag = new Histogram({
+    name: 'ucd_delivery_lag_seconds',
+    help: 'Time from ingest (receivedAt) to delivery to User.com',
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400],
+    registers: [registry],
+  })
+  new Gauge({
+    name: 'ucd_queue_jobs',
+    help: 'Jobs per queue and state (read from Redis at scrape time)',
+    labelNames: ['queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      const [events, dlq] = await Promise.all([
+        queues.events.getJobCounts(...QUEUE_STATES),
+        queues.deadLetter.getJobCounts('waiting'),
+      ])
+      for (const state of QUEUE_STATES) this.set({ queue: 'events', state }, events[state] ?? 0)
+      this.set({ queue: 'dead-letter', state: 'waiting' }, dlq.waiting ?? 0)
+    },
+  })
+
+  new Gauge({
+    name: 'ucd_queue_paused',
+    help: '1 when the events queue is paused, or held back by a 429 pause (rate limit TTL > 0)',
+    labelNames: ['why'] as const,
+    registers: [registry],
+    async collect() {
+      const [paused, rateLimitTtl] = await Promise.all([
+        queues.events.isPaused(),
+        queues.events.getRateLimitTtl(),
+      ])
+      this.set({ why: 'paused' }, paused ? 1 : 0)
+      this.set({ why: 'rate_limited' }, rateLimitTtl > 0 ? 1 : 0)
+    },
+  })
+
+  return { registry, deliveries, usercomRequests, usercomLatency, retries, deadLettered, dropped, lag }
+}
+
+export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>

@@ -1,0 +1,321 @@
+import { Worker, type Job, type MinimalJob } from 'bullmq'
+import type { Redis } from 'ioredis'
+import type { Config, Tenant } from '@ucd/config'
+import type { Logger } from '@ucd/logger'
+import type { Dropped } from '@ucd/mapping'
+import {
+  createDeadLetterQueue,
+  createEventsQueue,
+  createRedisConnection,
+  DeadLetterRecordSchema,
+  EVENTS_QUEUE,
+  EventJobDataSchema,
+  MAX_DLQ_RESPONSE_CHARS,
+  type DeadLetterQueue,
+  type DeadLetterReason,
+  type DeliveryState,
+  type EventJobData,
+  type EventsQueue,
+} from '@ucd/queue'
+import type { SegmentEvent } from '@ucd/segment'
+import { createWorkerMetrics, type WorkerMetrics } from './metrics'
+import { backoffDelay, classify, decide, InvalidJobError, type Failure } from './policy'
+
+/** What the worker needs from the User.com side: run one event's plan, resuming from checkpoints. */
+export interface DeliveryPort {
+  deliver(
+    event: SegmentEvent,
+    options: {
+      checkpoints: Readonly<Record<string, unknown>>
+      onStep: (key: string, result: unknown) => void
+    },
+  ): Promise<{ skipped?: string | undefined; dropped: readonly Dropped[] }>
+}
+
+export interface DeliveryPortContext {
+  config: Config
+  /** A connection for caches and rate limiters (waits while Redis is away). */
+  redis: Redis
+  metrics: WorkerMetrics
+  logger: Logger
+}
+
+export type DeliveryPortFactory = (tenant: Tenant, context: DeliveryPortContext) => DeliveryPort
+
+export interface BuildWorkerOptions {
+  config: Config
+  logger: Logger
+  /** Builds the per-tenant delivery (User.com client + executor). */
+  deliveryFor: DeliveryPortFactory
+  /** Start taking jobs at once (default true). */
+  autorun?: boolean
+  /** How often jobs BullMQ itself failed (stalled too often, too many starts) are moved to the DLQ. */
+  sweepIntervalMs?: number
+  /** Injectable for tests of the policy's edges. */
+  random?: () => number
+  now?: () => number
+}
+
+export interface JobResult {
+  outcome: 'delivered' | 'skipped' | 'dead_lettered'
+  reason?: string
+}
+
+export interface BuiltWorker {
+  readonly worker: Worker<EventJobData, JobResult, string>
+  readonly events: EventsQueue
+  readonly deadLetter: DeadLetterQueue
+  readonly metrics: WorkerMetrics
+  /** Start taking jobs (when built with autorun false). */
+  run(): void
+  /** True when this worker can make progress: running, and both its Redis connections are up. */
+  isReady(): Promise<boolean>
+  /**
+   * Stop taking jobs, let in-flight ones finish for up to `drainTimeoutMs` (then force: unfinished
+   * jobs stay locked until their lock expires and another worker takes them over), close everything.
+   */
+  close(drainTimeoutMs?: number): Promise<{ drained: boolean }>
+}
+
+interface RedisBackendLike {
+  blockingClient?: Promise<{ status?: string }>
+}
+
+/** The dead-letter job id: one record per (source job, replay round), so a retried move never doubles it. */
+export const deadLetterJobId = (sourceJobId: string, replays: number): string => `${sourceJobId}-r${replays}`
+
+function truncate(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined
+  return text.length > MAX_DLQ_RESPONSE_CHARS ? `${text.slice(0, MAX_DLQ_RESPONSE_CHARS)}…[truncated]` : text
+}
+
+export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
+  const { config, logger } = options
+  const now = options.now ?? Date.now
+  const random = options.random ?? Math.random
+  const prefix = config.queuePrefix
+  const retryWindowMs = config.worker.retryWindowMinutes * 60_000
+
+  const connection = createRedisConnection(config.redisUrl, 'worker', { connectionName: 'ucd-worker' })
+  const cacheRedis = createRedisConnection(config.redisUrl, 'worker', { connectionName: 'ucd-worker-cache' })
+  for (const c of [connection, cacheRedis])
+    c.on('error', err => logger.warn({ err }, 'redis connection error'))
+  const events = createEventsQueue(connection, prefix)
+  const deadLetter = createDeadLetterQueue(connection, prefix)
+  events.on('error', err => logger.warn({ err }, 'events queue error'))
+  deadLetter.on('error', err => logger.warn({ err }, 'dead-letter queue error'))
+  const metrics = createWorkerMetrics({ events, deadLetter })
+
+  const deliveries = new Map<string, DeliveryPort>()
+  const deliveryFor = (tenant: Tenant): DeliveryPort => {
+    let port = deliveries.get(tenant.id)
+    if (!port) {
+      port = options.deliveryFor(tenant, { config, redis: cacheRedis, metrics, logger })
+      deliveries.set(tenant.id, port)
+    }
+    return port
+  }
+
+  async function writeDeadLetter(
+    job: Job<EventJobData, JobResult, string>,
+    reason: DeadLetterReason,
+    failure: Failure,
+    firstAttemptAt: number,
+  ): Promise<void> {
+    const raw = job.data as Partial<EventJobData> | undefined
+    const replays = raw?.replay?.count ?? 0
+    const event = raw?.event && typeof raw.event === 'object' ? (raw.event as Record<string, unknown>) : {}
+    const record = DeadLetterRecordSchema.parse({
+      tenantId: typeof raw?.tenantId === 'string' && raw.tenantId !== '' ? raw.tenantId : 'unknown',
+      event,
+      reason,
+      status: failure.status,
+      response: truncate(failure.response),
+      error: { code: failure.code, message: failure.message.slice(0, 1000) },
+      attempts: job.attemptsMade + 1,
+      firstAttemptAt: new Date(firstAttemptAt).toISOString(),
+      deadAt: new Date(now()).toISOString(),
+      sourceJobId: job.id ?? 'unknown',
+      receivedAt: typeof raw?.receivedAt === 'string' ? raw.receivedAt : undefined,
+      replays,
+    })
+    // Same id on a repeat (a crash between this add and the job's completion): BullMQ ignores it.
+    await deadLetter.add(reason, record, { jobId: deadLetterJobId(job.id ?? 'unknown', replays) })
+    metrics.deadLettered.inc({ reason })
+  }
+
+  async function saveProgress(
+    job: Job<EventJobData, JobResult, string>,
+    delivery: DeliveryState,
+  ): Promise<void> {
+    await job.updateData({ ...job.data, delivery })
+  }
+
+  const processor = async (job: Job<EventJobData, JobResult, string>): Promise<JobResult> => {
+    const started = now()
+    const firstAttemptAt = job.data.delivery?.firstAttemptAt ?? job.processedOn ?? started
+    const type = typeof job.data.event?.type === 'string' ? job.data.event.type : 'unknown'
+    const log = logger.child({
+      jobId: job.id,
+      tenantId: job.data.tenantId,
+      messageId: job.data.event?.messageId,
+      type,
+      attempt: job.attemptsMade + 1,
+    })
+    const checkpoints: Record<string, unknown> = { ...job.data.delivery?.checkpoints }
+    const stepsBefore = Object.keys(checkpoints).length
+    try {
+      const parsed = EventJobDataSchema.safeParse(job.data)
+      if (!parsed.success) {
+        const where = parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')
+        throw new InvalidJobError(
+          'UCD_ERR_INVALID_JOB',
+          `job data does not match the event job schema (${where})`,
+        )
+      }
+      const tenant = config.tenants.byId(parsed.data.tenantId)
+      if (!tenant?.usercom) {
+        throw new InvalidJobError(
+          'UCD_ERR_UNKNOWN_TENANT',
+          `tenant "${parsed.data.tenantId}" is not configured`,
+        )
+      }
+      const result = await deliveryFor(tenant).deliver(parsed.data.event, {
+        checkpoints,
+        onStep: (key, value) => {
+          checkpoints[key] = value
+        },
+      })
+      if (result.dropped.length > 0) {
+        metrics.dropped.inc({ type }, result.dropped.length)
+        log.info({ dropped: result.dropped }, 'values left out of the delivery')
+      }
+      if (result.skipped !== undefined) {
+        metrics.deliveries.inc({ type, outcome: 'skipped' })
+        log.info({ reason: result.skipped }, 'not delivered: not a call this destination takes')
+        return { outcome: 'skipped', reason: result.skipped }
+      }
+      metrics.deliveries.inc({ type, outcome: 'delivered' })
+      metrics.lag.observe(Math.max(0, now() - Date.parse(parsed.data.receivedAt)) / 1000)
+      log.debug({ ms: now() - started }, 'delivered')
+      return { outcome: 'delivered' }
+    } catch (error) {
+      const failure = classify(error)
+      const decision = decide(failure, { firstAttemptAt, now: now(), retryWindowMs })
+      const progressChanged =
+        Object.keys(checkpoints).length !== stepsBefore || !job.data.delivery?.firstAttemptAt
+      switch (decision.action) {
+        case 'dead_letter':
+          await writeDeadLetter(job, decision.reason, failure, firstAttemptAt)
+          metrics.deliveries.inc({ type, outcome: 'dead_lettered' })
+          log.warn({ reason: decision.reason, code: failure.code, status: failure.status }, 'dead-lettered')
+          return { outcome: 'dead_lettered', reason: decision.reason }
+        case 'pause':
+          if (progressChanged) await saveProgress(job, { firstAttemptAt, checkpoints })
+          metrics.retries.inc({ kind: failure.kind, code: failure.code })
+          metrics.deliveries.inc({ type, outcome: 'paused' })
+          log.info(
+            { pauseMs: decision.delayMs, code: failure.code },
+            'rate limited by User.com: pausing the queue',
+          )
+          await worker.rateLimit(decision.delayMs)
+          throw Worker.RateLimitError()
+        case 'retry':
+          if (progressChanged) await saveProgress(job, { firstAttemptAt, checkpoints })
+          metrics.retries.inc({ kind: failure.kind, code: failure.code })
+          metrics.deliveries.inc({ type, outcome: 'retried' })
+          log.info({ code: failure.code, status: failure.status, err: error }, 'delivery failed, will retry')
+          throw error instanceof Error ? error : new Error(failure.message)
+      }
+    }
+  }
+
+  const worker = new Worker<EventJobData, JobResult, string>(EVENTS_QUEUE, processor, {
+    connection,
+    prefix,
+    autorun: false,
+    concurrency: config.worker.concurrency,
+    lockDuration: config.worker.lockDurationMs,
+    stalledInterval: config.worker.stalledIntervalMs,
+    // A crashed worker's jobs come back; failing a job after one stall would dead-letter deliverable events.
+    maxStalledCount: 10,
+    maxStartedAttempts: config.worker.maxStartedAttempts,
+    // worker.rateLimit() (our 429 pause) is only honoured when a limiter is configured; this one never binds.
+    limiter: { max: 1_000_000_000, duration: 1000 },
+    settings: {
+      backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob) => {
+        const data = job?.data as Partial<EventJobData> | undefined
+        const first = data?.delivery?.firstAttemptAt ?? job?.processedOn ?? now()
+        return backoffDelay({
+          attemptsMade,
+          baseDelayMs: config.worker.retryBaseDelayMs,
+          maxDelayMs: config.worker.retryMaxDelayMs,
+          msUntilWindowEnd: first + retryWindowMs - now(),
+          random: random(),
+        })
+      },
+    },
+  })
+  worker.on('error', err => logger.error({ err }, 'worker error'))
+  worker.on('stalled', jobId => logger.warn({ jobId }, 'job stalled (its worker stopped); it will run again'))
+
+  // Jobs BullMQ fails on its own (stalled too often, too many started attempts) are moved to the DLQ
+  // as `exhausted`, so nothing waits unnoticed in the failed set.
+  async function sweepFailed(): Promise<number> {
+    const failed = await events.getFailed(0, 99)
+    for (const job of failed) {
+      const firstAttemptAt = job.data?.delivery?.firstAttemptAt ?? job.processedOn ?? job.timestamp
+      await writeDeadLetter(
+        job as Job<EventJobData, JobResult, string>,
+        'exhausted',
+        { kind: 'retryable', code: 'UCD_ERR_JOB_FAILED', message: job.failedReason || 'failed' },
+        firstAttemptAt,
+      )
+      await job.remove().catch(() => undefined)
+    }
+    return failed.length
+  }
+  let sweeping: Promise<unknown> = Promise.resolve()
+  const sweeper = setInterval(() => {
+    sweeping = sweepFailed().catch(err => logger.warn({ err }, 'could not move failed jobs to the DLQ'))
+  }, options.sweepIntervalMs ?? 30_000)
+  sweeper.unref()
+
+  let closed = false
+  const run = (): void => {
+    if (worker.isRunning()) return
+    worker.run().catch(err => logger.error({ err }, 'worker stopped with an error'))
+  }
+  if (options.autorun !== false) run()
+
+  return {
+    worker,
+    events,
+    deadLetter,
+    metrics,
+    run,
+    async isReady() {
+      if (closed || !worker.isRunning() || connection.status !== 'ready') return false
+      const blocking = await ((worker.backend as unknown as RedisBackendLike).blockingClient ??
+        Promise.resolve(undefined))
+      return blocking?.status === 'ready'
+    },
+    async close(drainTimeoutMs = config.worker.drainTimeoutMs) {
+      if (closed) return { drained: true }
+      closed = true
+      clearInterval(sweeper)
+      await sweeping
+      let timer: NodeJS.Timeout | undefined
+      const graceful = worker.close().then(() => true)
+      const timeout = new Promise<boolean>(resolve => {
+        timer = setTimeout(() => resolve(false), drainTimeoutMs)
+      })
+      const drained = await Promise.race([graceful, timeout])
+      clearTimeout(timer)
+      if (!drained) await worker.close(true)
+      await Promise.allSettled([events.close(), deadLetter.close()])
+      await Promise.allSettled([connection.quit(), cacheRedis.quit()])
+      return { drained }
+    },
+  }
+}

@@ -1,0 +1,374 @@
+import { Agent as HttpAgent } from 'node:http'
+import { Agent as HttpsAgent } from 'node:https'
+import { performance } from 'node:perf_hooks'
+import { scrub } from '@ucd/logger'
+import axios, { type AxiosInstance, type AxiosResponse } from 'axios'
+import type { z } from 'zod'
+import {
+  MAX_ERROR_RESPONSE_CHARS,
+  UsercomBadResponseError,
+  UsercomNetworkError,
+  UsercomRejectedError,
+  UsercomTimeoutError,
+  errorForStatus,
+  type UsercomErrorDetails,
+} from './errors'
+import {
+  AddMemberResultSchema,
+  AttributesPageSchema,
+  CreateEventResultSchema,
+  CreateSiteViewResultSchema,
+  UpsertUserResultSchema,
+  UsercomCompanySchema,
+  UsercomUserSchema,
+  type AddMemberBody,
+  type AddMemberResult,
+  type CompanyBody,
+  type CreateAttributeBody,
+  type CreateCompanyBody,
+  type CreateEventBody,
+  type CreateEventResult,
+  type CreateSiteViewBody,
+  type CreateSiteViewResult,
+  type UpsertUserBody,
+  type UpsertUserResult,
+  type UsercomAttribute,
+  type UsercomCompany,
+  type UsercomUser,
+  UsercomAttributeSchema,
+} from './schemas'
+
+/** Awaited before every request (see createRedisRateLimiter). */
+export interface RateLimiter {
+  acquire(): Promise<void>
+}
+
+/** What the metrics hook hears after every request. */
+export interface UsercomResponseInfo {
+  /** Route template, e.g. `POST /events/`. */
+  endpoint: string
+  status: number | 'network' | 'timeout'
+  durationMs: number
+}
+
+export interface UsercomClientOptions {
+  /** `https://<sub>.user.com/api/public/` or the simulator's; a missing trailing slash is added. */
+  baseUrl: string
+  apiKey: string
+  /** Per request, from sending to the whole response; default 10 000. */
+  timeoutMs?: number
+  /** Bound of the keep-alive socket pool (per protocol); default 256. */
+  maxSockets?: number
+  rateLimiter?: RateLimiter
+  onResponse?: (info: UsercomResponseInfo) => void
+}
+
+/** The User.com calls delivery makes. Every failure is a UsercomError (see errors.ts). */
+export interface UsercomClient {
+  readonly baseUrl: string
+  /** `POST /users/update_or_create/` */
+  upsertUser(body: UpsertUserBody): Promise<UpsertUserResult>
+  /** `GET /users/:id/`; null when there is none (404). */
+  getUser(id: number): Promise<UsercomUser | null>
+  /** `GET /users-by-id/:custom_id/`; null when there is none (404). */
+  getUserByCustomId(customId: string): Promise<UsercomUser | null>
+  /** `GET /attributes/`, following `next` across every page. */
+  listAttributes(): Promise<UsercomAttribute[]>
+  /** `POST /attributes/` */
+  createAttribute(body: CreateAttributeBody): Promise<UsercomAttribute>
+  /** `POST /events/` */
+  createEvent(body: CreateEventBody): Promise<CreateEventResult>
+  /** `POST /site-views/` */
+  createSiteView(body: CreateSiteViewBody): Promise<CreateSiteViewResult>
+  /** `POST /companies/` */
+  createCompany(body: CreateCompanyBody): Promise<UsercomCompany>
+  /** `GET /companies-by-id/:custom_id/`; null when there is none (404). */
+  getCompanyByCustomId(customId: string): Promise<UsercomCompany | null>
+  /** `PUT /companies-by-id/:custom_id/` (partial update); null when there is none (404). */
+  updateCompanyByCustomId(customId: string, body: CompanyBody): Promise<UsercomCompany | null>
+  /** `POST /companies/:id/add_member/` (idempotent). */
+  addCompanyMember(companyId: number, body: AddMemberBody): Promise<AddMemberResult>
+  /** Destroys the keep-alive sockets. */
+  close(): void
+}
+
+export const ENDPOINTS = {
+  upsertUser: 'POST /users/update_or_create/',
+  getUser: 'GET /users/:id/',
+  getUserByCustomId: 'GET /users-by-id/:custom_id/',
+  listAttributes: 'GET /attributes/',
+  createAttribute: 'POST /attributes/',
+  createEvent: 'POST /events/',
+  createSiteView: 'POST /site-views/',
+  createCompany: 'POST /companies/',
+  getCompanyByCustomId: 'GET /companies-by-id/:custom_id/',
+  updateCompanyByCustomId: 'PUT /companies-by-id/:custom_id/',
+  addCompanyMember: 'POST /companies/:id/add_member/',
+} as const
+export type UsercomEndpoint = (typeof ENDPOINTS)[keyof typeof ENDPOINTS]
+
+const DEFAULT_TIMEOUT_MS = 10_000
+const DEFAULT_MAX_SOCKETS = 256
+
+/** A path segment: every character that is not unreserved is percent-encoded (`/`, `+`, `#`, ` `, `%`, ...). */
+export const encodePathSegment = (value: string): string =>
+  encodeURIComponent(value).replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+
+const idSegment = (id: number, endpoint: UsercomEndpoint): string => {
+  if (!Number.isSafeInteger(id) || id <= 0)
+    throw new UsercomRejectedError({ endpoint, response: `not an id: ${String(id)}` })
+  return String(id)
+}
+
+interface Call<S extends z.ZodType> {
+  method: 'GET' | 'POST' | 'PUT'
+  endpoint: UsercomEndpoint
+  /** Relative to the base URL (no leading slash), or a full URL on the same origin (`next` links). */
+  url: string
+  body?: unknown
+  schema: S
+}
+
+/** One axios instance per tenant: base URL, Token auth, version header, keep-alive pool, timeout. */
+export function createUsercomClient(options: UsercomClientOptions): UsercomClient {
+  const baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`
+  const origin = new URL(baseUrl).origin
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS
+  const secrets = [options.apiKey]
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets,
+    maxFreeSockets: Math.min(maxSockets, 256),
+    scheduling: 'lifo' as const,
+  }
+  const httpAgent = new HttpAgent(agentOptions)
+  const httpsAgent = new HttpsAgent(agentOptions)
+
+  const http: AxiosInstance = axios.create({
+    baseURL: baseUrl,
+    headers: {
+      Authorization: `Token ${options.apiKey}`,
+      Accept: '*/*; version=2',
+      'Content-Type': 'application/json',
+    },
+    httpAgent,
+    httpsAgent,
+    timeout: timeoutMs,
+    maxRedirects: 0,
+    responseType: 'text',
+    // Keep the raw text: parsed here (success) or kept, truncated, for the DLQ record (failure).
+    transformResponse: [(data: unknown) => data],
+    validateStatus: () => true,
+    proxy: false,
+    transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
+  })
+
+  const report = (info: UsercomResponseInfo): void => {
+    try {
+      options.onResponse?.(info)
+    } catch {
+      // A metrics hook must never change the outcome of a call.
+    }
+  }
+
+  const responseText = (data: unknown): string | undefined => {
+    if (data === undefined || data === null || data === '') return undefined
+    const text = typeof data === 'string' ? data : JSON.stringify(data)
+    const clean = scrub(text, { secrets }) as string
+    return clean.length > MAX_ERROR_RESPONSE_CHARS
+      ? `${clean.slice(0, MAX_ERROR_RESPONSE_CHARS)}…[truncated]`
+      : clean
+  }
+
+  async function send<S extends z.ZodType>(call: Call<S>): Promise<AxiosResponse<unknown>> {
+    if (/^https?:\/\//i.test(call.url) && new URL(call.url).origin !== origin) {
+      // Never send the API key to another host, whatever a response links to.
+      throw new UsercomBadResponseError({ endpoint: call.endpoint, status: 200 }, 'a link to another host')
+    }
+    await options.rateLimiter?.acquire()
+    const controller = new AbortController()
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      controller.abort()
+    }, timeoutMs)
+    const started = performance.now()
+    try {
+      const response = await http.request<unknown>({
+        method: call.method,
+        url: call.url,
+        ...(call.body === undefined ? {} : { data: JSON.stringify(call.body) }),
+        signal: controller.signal,
+      })
+      report({ endpoint: call.endpoint, status: response.status, durationMs: performance.now() - started })
+      return response
+    } catch (error) {
+      // Only the facts leave this block: an axios error carries the request config and headers.
+      const code = (error as { code?: unknown }).code
+      const isTimeout = timedOut || code === 'ETIMEDOUT' || code === 'ECONNABORTED'
+      const durationMs = performance.now() - started
+      report({ endpoint: call.endpoint, status: isTimeout ? 'timeout' : 'network', durationMs })
+      const details: UsercomErrorDetails = { endpoint: call.endpoint }
+      if (isTimeout) throw new UsercomTimeoutError(details, timeoutMs)
+      throw new UsercomNetworkError(details, typeof code === 'string' ? code : undefined)
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  async function request<S extends z.ZodType>(call: Call<S>, notFoundIsNull: true): Promise<z.infer<S> | null>
+  async function request<S extends z.ZodType>(call: Call<S>, notFoundIsNull?: false): Promise<z.infer<S>>
+  async function request<S extends z.ZodType>(
+    call: Call<S>,
+    notFoundIsNull = false,
+  ): Promise<z.infer<S> | null> {
+    const response = await send(call)
+    const { status } = response
+    if (status >= 200 && status < 300) {
+      const details = { endpoint: call.endpoint, status, response: responseText(response.data) }
+      let json: unknown
+      try {
+        json =
+          typeof response.data === 'string' && response.data !== '' ? JSON.parse(response.data) : undefined
+      } catch {
+        throw new UsercomBadResponseError(details, 'not JSON')
+      }
+      const parsed = call.schema.safeParse(json)
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]
+        throw new UsercomBadResponseError(
+          details,
+          `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`,
+        )
+      }
+      return parsed.data
+    }
+    if (status === 404 && notFoundIsNull) return null
+    const retryAfter = response.headers['retry-after'] as unknown
+    throw errorForStatus(
+      { endpoint: call.endpoint, status, response: responseText(response.data) },
+      typeof retryAfter === 'string' ? retryAfter : undefined,
+    )
+  }
+
+  return {
+    baseUrl,
+    upsertUser: body =>
+      request({
+        method: 'POST',
+        endpoint: ENDPOINTS.upsertUser,
+        url: 'users/update_or_create/',
+        body,
+        schema: UpsertUserResultSchema,
+      }),
+    getUser: id =>
+      request(
+        {
+          method: 'GET',
+          endpoint: ENDPOINTS.getUser,
+          url: `users/${idSegment(id, ENDPOINTS.getUser)}/`,
+          schema: UsercomUserSchema,
+        },
+        true,
+      ),
+    getUserByCustomId: customId =>
+      request(
+        {
+          method: 'GET',
+          endpoint: ENDPOINTS.getUserByCustomId,
+          url: `users-by-id/${encodePathSegment(customId)}/`,
+          schema: UsercomUserSchema,
+        },
+        true,
+      ),
+    async listAttributes() {
+      const all: UsercomAttribute[] = []
+      let url: string | null = 'attributes/'
+      const seen = new Set<string>()
+      while (url !== null) {
+        if (seen.has(url)) {
+          throw new UsercomBadResponseError(
+            { endpoint: ENDPOINTS.listAttributes, status: 200 },
+            'a `next` loop',
+          )
+        }
+        seen.add(url)
+        const page: z.infer<typeof AttributesPageSchema> = await request({
+          method: 'GET',
+          endpoint: ENDPOINTS.listAttributes,
+          url,
+          schema: AttributesPageSchema,
+        })
+        all.push(...page.results)
+        url = page.next
+      }
+      return all
+    },
+    createAttribute: body =>
+      request({
+        method: 'POST',
+        endpoint: ENDPOINTS.createAttribute,
+        url: 'attributes/',
+        body,
+        schema: UsercomAttributeSchema,
+      }),
+    createEvent: body =>
+      request({
+        method: 'POST',
+        endpoint: ENDPOINTS.createEvent,
+        url: 'events/',
+        body,
+        schema: CreateEventResultSchema,
+      }),
+    createSiteView: body =>
+      request({
+        method: 'POST',
+        endpoint: ENDPOINTS.createSiteView,
+        url: 'site-views/',
+        body,
+        schema: CreateSiteViewResultSchema,
+      }),
+    createCompany: body =>
+      request({
+        method: 'POST',
+        endpoint: ENDPOINTS.createCompany,
+        url: 'companies/',
+        body,
+        schema: UsercomCompanySchema,
+      }),
+    getCompanyByCustomId: customId =>
+      request(
+        {
+          method: 'GET',
+          endpoint: ENDPOINTS.getCompanyByCustomId,
+          url: `companies-by-id/${encodePathSegment(customId)}/`,
+          schema: UsercomCompanySchema,
+        },
+        true,
+      ),
+    updateCompanyByCustomId: (customId, body) =>
+      request(
+        {
+          method: 'PUT',
+          endpoint: ENDPOINTS.updateCompanyByCustomId,
+          url: `companies-by-id/${encodePathSegment(customId)}/`,
+          body,
+          schema: UsercomCompanySchema,
+        },
+        true,
+      ),
+    addCompanyMember: (companyId, body) =>
+      request({
+        method: 'POST',
+        endpoint: ENDPOINTS.addCompanyMember,
+        url: `companies/${idSegment(companyId, ENDPOINTS.addCompanyMember)}/add_member/`,
+        body,
+        schema: AddMemberResultSchema,
+      }),
+    close() {
+      httpAgent.destroy()
+      httpsAgent.destroy()
+    },
+  }
+}

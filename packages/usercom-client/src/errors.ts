@@ -1,0 +1,203 @@
+// The failure taxonomy of design.md, decided once, here at the HTTP boundary. Every failure of a
+// User.com call is one of these classes; the worker switches on `kind` (or `code`), never on text.
+
+/** What the worker does with a failure (design.md, Failure taxonomy). */
+export type UsercomErrorKind = 'rate_limited' | 'retryable' | 'forbidden' | 'unauthorized' | 'rejected'
+
+/** Stable error codes. */
+export const USERCOM_ERROR_CODES = {
+  /** 429 */
+  RATE_LIMITED: 'UC_ERR_RATE_LIMITED',
+  /** 408, 423, 5xx except 501/505 */
+  SERVER: 'UC_ERR_SERVER',
+  /** No response within the per-request timeout. */
+  TIMEOUT: 'UC_ERR_TIMEOUT',
+  /** Connection refused, reset, dropped, DNS failure, ... */
+  NETWORK: 'UC_ERR_NETWORK',
+  /** A 2xx whose body is not what the API documents (or a `next` link to another host). */
+  BAD_RESPONSE: 'UC_ERR_BAD_RESPONSE',
+  /** 403 */
+  FORBIDDEN: 'UC_ERR_FORBIDDEN',
+  /** 401 */
+  UNAUTHORIZED: 'UC_ERR_UNAUTHORIZED',
+  /** 400, 413, 422, 501, 505, 3xx and every other status not listed above */
+  REJECTED: 'UC_ERR_REJECTED',
+  /** 404 on a write (an unknown user id, company, ...): rejected, but the executor re-resolves once. */
+  NOT_FOUND: 'UC_ERR_NOT_FOUND',
+} as const
+export type UsercomErrorCode = (typeof USERCOM_ERROR_CODES)[keyof typeof USERCOM_ERROR_CODES]
+
+/** Longest response body kept on an error (same as @ucd/queue's MAX_DLQ_RESPONSE_CHARS). */
+export const MAX_ERROR_RESPONSE_CHARS = 2048
+
+export interface UsercomErrorDetails {
+  /** Route template of the call, e.g. `POST /events/`. */
+  endpoint: string
+  status?: number
+  /** Response body, truncated and with secrets removed. */
+  response?: string
+}
+
+/** Base class of every User.com failure. Holds no request config, headers or API key. */
+export abstract class UsercomError extends Error {
+  abstract readonly kind: UsercomErrorKind
+  abstract readonly code: UsercomErrorCode
+  readonly endpoint: string
+  readonly status: number | undefined
+  readonly response: string | undefined
+
+  constructor(message: string, details: UsercomErrorDetails) {
+    super(message)
+    this.name = new.target.name
+    Object.setPrototypeOf(this, new.target.prototype)
+    this.endpoint = details.endpoint
+    this.status = details.status
+    this.response = details.response
+  }
+}
+
+/** 429: pause for `retryAfterMs` (undefined when the response had no usable Retry-After). */
+export class UsercomRateLimitedError extends UsercomError {
+  readonly kind = 'rate_limited'
+  readonly code = USERCOM_ERROR_CODES.RATE_LIMITED
+  constructor(
+    details: UsercomErrorDetails,
+    readonly retryAfterMs: number | undefined,
+  ) {
+    super(`${details.endpoint} was rate limited (429)`, details)
+  }
+}
+
+/** 408, 423 and 5xx except 501/505: retry with backoff. */
+export class UsercomServerError extends UsercomError {
+  readonly kind = 'retryable'
+  readonly code = USERCOM_ERROR_CODES.SERVER
+  constructor(details: UsercomErrorDetails & { status: number }) {
+    super(`${details.endpoint} failed with ${details.status}`, details)
+  }
+}
+
+/** No response within the timeout: retry with backoff. */
+export class UsercomTimeoutError extends UsercomError {
+  readonly kind = 'retryable'
+  readonly code = USERCOM_ERROR_CODES.TIMEOUT
+  constructor(
+    details: UsercomErrorDetails,
+    readonly timeoutMs: number,
+  ) {
+    super(`${details.endpoint} timed out after ${timeoutMs} ms`, details)
+  }
+}
+
+/** The connection failed or was dropped: retry with backoff. `networkCode` is e.g. ECONNRESET. */
+export class UsercomNetworkError extends UsercomError {
+  readonly kind = 'retryable'
+  readonly code = USERCOM_ERROR_CODES.NETWORK
+  constructor(
+    details: UsercomErrorDetails,
+    readonly networkCode: string | undefined,
+  ) {
+    super(`${details.endpoint} failed: network error${networkCode ? ` (${networkCode})` : ''}`, details)
+  }
+}
+
+/** A success status with a body that is not what the API documents: retry with backoff. */
+export class UsercomBadResponseError extends UsercomError {
+  readonly kind = 'retryable'
+  readonly code = USERCOM_ERROR_CODES.BAD_RESPONSE
+  constructor(details: UsercomErrorDetails, reason: string) {
+    super(`${details.endpoint} answered ${details.status ?? '?'} with an unexpected body: ${reason}`, details)
+  }
+}
+
+/** 403: dead-letter as `forbidden` at once (revoked key, domain not allowed, ...). */
+export class UsercomForbiddenError extends UsercomError {
+  readonly kind = 'forbidden'
+  readonly code = USERCOM_ERROR_CODES.FORBIDDEN
+  constructor(details: UsercomErrorDetails) {
+    super(`${details.endpoint} was forbidden (403)`, details)
+  }
+}
+
+/** 401: dead-letter as `unauthorized` at once (unknown API key). */
+export class UsercomUnauthorizedError extends UsercomError {
+  readonly kind = 'unauthorized'
+  readonly code = USERCOM_ERROR_CODES.UNAUTHORIZED
+  constructor(details: UsercomErrorDetails) {
+    super(`${details.endpoint} was unauthorized (401)`, details)
+  }
+}
+
+/** Other 4xx (and 501, 505, 3xx): dead-letter as `rejected` at once. */
+export class UsercomRejectedError extends UsercomError {
+  readonly kind = 'rejected'
+  readonly code: UsercomErrorCode = USERCOM_ERROR_CODES.REJECTED
+  constructor(details: UsercomErrorDetails) {
+    super(`${details.endpoint} was rejected (${details.status ?? '?'})`, details)
+  }
+}
+
+/** 404 on a write: rejected; the executor invalidates its identity cache and retries the step once. */
+export class UsercomNotFoundError extends UsercomRejectedError {
+  override readonly code = USERCOM_ERROR_CODES.NOT_FOUND
+}
+
+/** Which kind a status is (for 2xx: undefined). 404 is `rejected` here; lookups treat it as "absent". */
+export function classifyStatus(status: number): UsercomErrorKind | undefined {
+  if (status >= 200 && status < 300) return undefined
+  if (status === 429) return 'rate_limited'
+  if (status === 401) return 'unauthorized'
+  if (status === 403) return 'forbidden'
+  if (status === 408 || status === 423) return 'retryable'
+  if (status >= 500 && status !== 501 && status !== 505) return 'retryable'
+  return 'rejected'
+}
+
+/** True for any error of this taxonomy, also across realms (checks `name` and `code` too). */
+export function isUsercomError(error: unknown): error is UsercomError {
+  if (error instanceof UsercomError) return true
+  if (typeof error !== 'object' || error === null) return false
+  const { code, kind } = error as { code?: unknown; kind?: unknown }
+  return (
+    typeof code === 'string' &&
+    (Object.values(USERCOM_ERROR_CODES) as string[]).includes(code) &&
+    typeof kind === 'string'
+  )
+}
+
+/**
+ * Retry-After in milliseconds: `"120"` (seconds) or an HTTP-date (`"Wed, 21 Oct 2026 07:28:00 GMT"`,
+ * relative to `now`, never negative). Absent or unreadable: undefined.
+ */
+export function parseRetryAfter(
+  value: string | undefined | null,
+  now: number = Date.now(),
+): number | undefined {
+  if (value === undefined || value === null) return undefined
+  const text = value.trim()
+  if (text === '') return undefined
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000)
+  if (!/[a-z]/i.test(text)) return undefined
+  const at = Date.parse(text)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
+
+/** The error for a non-2xx response. */
+export function errorForStatus(
+  details: UsercomErrorDetails & { status: number },
+  retryAfter: string | undefined,
+): UsercomError {
+  const { status } = details
+  switch (classifyStatus(status)) {
+    case 'rate_limited':
+      return new UsercomRateLimitedError(details, parseRetryAfter(retryAfter))
+    case 'unauthorized':
+      return new UsercomUnauthorizedError(details)
+    case 'forbidden':
+      return new UsercomForbiddenError(details)
+    case 'retryable':
+      return new UsercomServerError(details)
+    default:
+      return status === 404 ? new UsercomNotFoundError(details) : new UsercomRejectedError(details)
+  }
+}
