@@ -139,12 +139,20 @@ describe('"Traits that are mapped are: email, first_name, last_name, phone, gend
       'not male, female or unknown (gender)',
     ],
     ['null email', { email: null }, 'traits.email', 'null is not sent for a standard field'],
+    ['email as an object', { email: { a: 1 } }, 'traits.email', 'not an email address (email)'],
     [
-      'email as a number-less object',
-      { email: { a: 1 } },
+      'email that is not an address',
+      { email: 'peter at example' },
       'traits.email',
-      'email must be a non-empty string',
+      'not an email address (email)',
     ],
+    [
+      'unknown time zone',
+      { timezone: 'Mars/Olympus' },
+      'traits.timezone',
+      'not a time zone name such as Europe/Warsaw (timezone)',
+    ],
+    ['avatar that is not a URL', { avatar: 'me.png' }, 'traits.avatar', 'not an http(s) URL (gravatar_url)'],
     [
       'first name cut',
       { first_name: 'x'.repeat(41) },
@@ -353,6 +361,12 @@ describe('"following data is extracted from context and mapped to user profile\'
         reason: 'not an integer: cannot be converted to integer (attribute resolution)',
       },
     ])
+  })
+
+  it('a context time zone that is not one is reported, not sent', () => {
+    const plan = planEvent(identify({}, { context: { timezone: 'GMT+25' } }), [])
+    expect(userBody(plan)).toEqual({ custom_id: 'u1' })
+    expect(plan.dropped).toEqual([{ field: 'context.timezone', reason: 'not a time zone name (timezone)' }])
   })
 
   it('traits win over context (timezone, and a custom trait with a context attribute name)', () => {
