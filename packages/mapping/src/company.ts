@@ -1,7 +1,7 @@
 import { applyAttributes, customName } from './attributes'
 import { traitKey } from './names'
 import { phoneCountry, toE164 } from './phone'
-import { isObject, pick, textOf } from './util'
+import { emailOf, isObject, pick, textOf } from './util'
 import { convertValue } from './values'
 import type { AttributeInput, EnsureAttributeOp } from './attributes'
 import type { AttributeCatalog, Dropped } from './operations'
@@ -176,6 +176,9 @@ export function mapGroup(traits: JsonObject, catalog: AttributeCatalog, dropped:
         } else {
           set(field, 'address', textOf(value), 'an address')
         }
+        break
+      case 'email':
+        set(field, 'email', emailOf(value), 'an email address')
         break
       default:
         set(field, kind, textOf(value), 'a non-empty string')

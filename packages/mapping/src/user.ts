@@ -2,7 +2,7 @@ import { applyAttributes, customName } from './attributes'
 import { mapContext } from './context'
 import { traitKey } from './names'
 import { phoneCountry, toE164 } from './phone'
-import { isObject, pick, textOf } from './util'
+import { emailOf, httpUrlOf, isObject, pick, textOf, timezoneOf } from './util'
 import { convertValue, truncate } from './values'
 import type { AttributeInput, EnsureAttributeOp } from './attributes'
 import type { AttributeCatalog, Dropped } from './operations'
@@ -235,6 +235,16 @@ function mapStandard(ctx: Ctx, kind: Standard, field: string, value: unknown): v
       return setConverted(ctx, field, kind, toStatus(value), 'visitor or user')
     case 'tags':
       return setConverted(ctx, field, kind, toTags(value), 'a list of tags')
+    case 'email':
+      return setConverted(ctx, field, kind, emailOf(value), 'an email address')
+    case 'timezone':
+      return setConverted(ctx, field, kind, timezoneOf(value), 'a time zone name such as Europe/Warsaw')
+    case 'gravatar_url':
+    case 'facebook_url':
+    case 'linkedin_url':
+    case 'twitter_url':
+    case 'google_url':
+      return setConverted(ctx, field, kind, httpUrlOf(value), 'an http(s) URL')
     default:
       return setText(ctx, field, kind, value)
   }
@@ -295,7 +305,10 @@ export function mapIdentify(
 
   const fromContext = mapContext(context)
   if (ctx.standard.timezone === undefined && fromContext.timezone !== undefined) {
-    ctx.standard.timezone = fromContext.timezone
+    const timezone = timezoneOf(fromContext.timezone)
+    if (timezone === undefined)
+      dropped.push({ field: 'context.timezone', reason: 'not a time zone name (timezone)' })
+    else ctx.standard.timezone = timezone
   }
   const fromTraits = new Set(ctx.custom.map(input => input.nameStd))
   const inputs = [...ctx.custom, ...fromContext.attributes.filter(input => !fromTraits.has(input.nameStd))]

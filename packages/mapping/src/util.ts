@@ -20,3 +20,36 @@ export function pick(object: JsonObject, ...keys: string[]): unknown {
   }
   return undefined
 }
+
+const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+
+/** A string shaped like an email address (User.com validates emails; one bad value must not fail a call). */
+export function emailOf(value: unknown): string | undefined {
+  const text = textOf(value)
+  return text !== undefined && text.length <= 254 && EMAIL_RE.test(text) ? text : undefined
+}
+
+/** An IANA time zone name the runtime knows (`Europe/Warsaw`), or undefined. */
+export function timezoneOf(value: unknown): string | undefined {
+  const text = textOf(value)
+  if (text === undefined) return undefined
+  try {
+    return new Intl.DateTimeFormat('en-US', { timeZone: text }).resolvedOptions().timeZone === ''
+      ? undefined
+      : text
+  } catch (_error) {
+    return undefined
+  }
+}
+
+/** An absolute http(s) URL, or undefined. */
+export function httpUrlOf(value: unknown): string | undefined {
+  const text = textOf(value)
+  if (text === undefined) return undefined
+  try {
+    const url = new URL(text)
+    return url.protocol === 'http:' || url.protocol === 'https:' ? text : undefined
+  } catch (_error) {
+    return undefined
+  }
+}
