@@ -1,0 +1,370 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import {
+  createEventsQueue,
+  createRedisConnection,
+  EVENT_JOB_OPTIONS,
+  eventJobId,
+  MAX_EVENT_ATTEMPTS,
+  type DeadLetterQueue,
+  type DeadLetterRecord,
+  type EventJobData,
+  type EventsQueue,
+} from '@ucd/queue'
+import { cleanupPrefix, testRedisUrl, uniquePrefix, waitFor } from '@ucd/testing'
+import { UnrecoverableError, Worker } from 'bullmq'
+import type { Redis } from 'ioredis'
+import { connect, dlqId, dumpPrefix, makeRecord, NOW, openDlq, runCli, seedDlq } from './helpers'
+
+const url = testRedisUrl()
+const prefix = uniquePrefix(__filename)
+let redis: Redis
+let dlq: DeadLetterQueue
+let events: EventsQueue
+
+const cli = (argv: string[], extra = {}) => runCli(url, prefix, argv, extra)
+const dlqIds = async (): Promise<string[]> => (await dlq.getWaiting(0, -1)).map(j => j.id ?? '').sort()
+const eventsJob = (record: DeadLetterRecord) =>
+  events.getJob(eventJobId(record.tenantId, record.event.messageId as string))
+
+/** Every record is in the DLQ (under its id) or in `events` (under the ingest's job id), or both. */
+async function locate(
+  records: DeadLetterRecord[],
+): Promise<{ inDlq: number; inEvents: number; lost: string[] }> {
+  let inDlq = 0
+  let inEvents = 0
+  const lost: string[] = []
+  for (const record of records) {
+    const dead = (await redis.exists(dlq.toKey(dlqId(record)))) === 1
+    const queued = (await eventsJob(record)) !== undefined
+    if (dead) inDlq += 1
+    if (queued) inEvents += 1
+    if (!dead && !queued) lost.push(dlqId(record))
+  }
+  return { inDlq, inEvents, lost }
+}
+
+beforeAll(async () => {
+  redis = await connect(url)
+  dlq = openDlq(redis, prefix)
+  events = createEventsQueue(redis, prefix)
+})
+
+beforeEach(async () => {
+  await cleanupPrefix(url, prefix)
+})
+
+afterAll(async () => {
+  await Promise.all([dlq.close(), events.close()])
+  await cleanupPrefix(url, prefix)
+  await redis.quit()
+})
+
+describe('dlq replay', () => {
+  it('re-enqueues by id: same job id and messageId, fresh attempts, replay count raised, then removes the record', async () => {
+    const records = [
+      makeRecord({ n: 1, replays: 0 }),
+      makeRecord({ n: 2, replays: 2, tenantId: 'globex', type: 'identify' }),
+      makeRecord({ n: 3 }),
+    ]
+    const ids = await seedDlq(dlq, records)
+    const run = await cli(['dlq', 'replay', ids[0]!, ids[1]!])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toBe(
+      'Replay done: 2 records selected; replayed 2, already queued 0, failed 0, skipped 0.\n',
+    )
+    expect(await dlqIds()).toEqual([ids[2]])
+
+    for (const [i, count] of [
+      [0, 1],
+      [1, 3],
+    ] as const) {
+      const record = records[i]!
+      const job = await eventsJob(record)
+      expect(job).toBeDefined()
+      expect(job!.id).toBe(eventJobId(record.tenantId, `msg-${i + 1}`))
+      expect(job!.name).toBe(record.event.type)
+      const data: EventJobData = job!.data
+      expect(data).toEqual({
+        tenantId: record.tenantId,
+        event: record.event,
+        receivedAt: record.receivedAt,
+        replay: { count, at: NOW.toISOString() },
+      })
+      expect(data.event.messageId).toBe(`msg-${i + 1}`)
+      expect(data).not.toHaveProperty('delivery')
+      expect(job!.attemptsMade).toBe(0)
+      expect(job!.opts.attempts).toBe(MAX_EVENT_ATTEMPTS)
+      expect(job!.opts.removeOnComplete).toBe(EVENT_JOB_OPTIONS.removeOnComplete)
+      expect(await job!.getState()).toBe('waiting')
+    }
+    expect(await eventsJob(records[2]!)).toBeUndefined()
+  })
+
+  it('replays by filters and with --all, oldest first', async () => {
+    const records = [
+      makeRecord({ n: 1, reason: 'forbidden', tenantId: 'acme' }),
+      makeRecord({ n: 2, reason: 'rejected', tenantId: 'acme' }),
+      makeRecord({ n: 3, reason: 'forbidden', tenantId: 'globex' }),
+      makeRecord({ n: 4, reason: 'exhausted', tenantId: 'acme', deadMinutesAgo: 600 }),
+    ]
+    const ids = await seedDlq(dlq, records)
+    const forbidden = await cli(['dlq', 'replay', '--reason', 'forbidden', '--json'])
+    expect(forbidden.code).toBe(0)
+    expect(JSON.parse(forbidden.stdout)).toMatchObject({
+      selected: 2,
+      replayed: 2,
+      alreadyQueued: 0,
+      failed: 0,
+      skipped: 0,
+    })
+    expect(await dlqIds()).toEqual([ids[1], ids[3]].sort())
+
+    expect((await cli(['dlq', 'replay', '--until', '1h'])).stdout).toMatch(/replayed 1,/)
+    expect(await dlqIds()).toEqual([ids[1]])
+
+    const all = await cli(['dlq', 'replay', '--all'])
+    expect(all.code).toBe(0)
+    expect(all.stdout).toMatch(/1 record selected; replayed 1,/)
+    expect(await dlqIds()).toEqual([])
+    const waiting = await events.getWaiting(0, -1)
+    expect(waiting.map(j => j.data.event.messageId).sort()).toEqual(['msg-1', 'msg-2', 'msg-3', 'msg-4'])
+  })
+
+  it('--limit replays at most that many, oldest first', async () => {
+    const ids = await seedDlq(
+      dlq,
+      [1, 2, 3].map(n => makeRecord({ n })),
+    )
+    const run = await cli(['dlq', 'replay', '--all', '--limit', '2'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/2 records selected; replayed 2,/)
+    expect(await dlqIds()).toEqual([ids[2]])
+  })
+
+  it('refuses with no selector, or ids with --all, and changes nothing', async () => {
+    const ids = await seedDlq(dlq, [makeRecord({ n: 1 })])
+    const before = await dumpPrefix(redis, prefix)
+    const none = await cli(['dlq', 'replay'])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toMatch(/say which records to replay: ids, filters .*, or --all/)
+    const both = await cli(['dlq', 'replay', ids[0]!, '--all'])
+    expect(both.code).toBe(2)
+    expect(both.stderr).toMatch(/ids or --all, not both/)
+    const rate = await cli(['dlq', 'replay', '--all', '--rate', '0'])
+    expect(rate.code).toBe(2)
+    expect(rate.stderr).toMatch(/--rate: "0" is not a positive number/)
+    const unknown = await cli(['dlq', 'replay', ids[0]!, 'acme-nope-r0'])
+    expect(unknown.code).toBe(1)
+    expect(unknown.stderr).toMatch(/No dead-letter record has the id "acme-nope-r0"/)
+    expect(await dumpPrefix(redis, prefix)).toEqual(before)
+  })
+
+  it('handles an events job that already has the id: queued ones count as such, stale ones are replaced', async () => {
+    const records = [1, 2, 3, 4, 5].map(n => makeRecord({ n }))
+    const ids = await seedDlq(dlq, records)
+    const dataOf = (record: DeadLetterRecord, note: string): EventJobData => ({
+      tenantId: record.tenantId,
+      event: record.event as EventJobData['event'],
+      receivedAt: record.receivedAt!,
+      delivery: { firstAttemptAt: 1, checkpoints: { note } },
+    })
+    const jobId = (r: DeadLetterRecord) => eventJobId(r.tenantId, r.event.messageId as string)
+    // 1: waiting, 2: delayed (the same event is already on its way)
+    await events.add('track', dataOf(records[0]!, 'waiting'), { jobId: jobId(records[0]!) })
+    await events.add('track', dataOf(records[1]!, 'delayed'), { jobId: jobId(records[1]!), delay: 600_000 })
+    // 3: failed, 4: completed and kept (stale: BullMQ would silently ignore an add with their id)
+    await events.add('fail', dataOf(records[2]!, 'failed'), { jobId: jobId(records[2]!), attempts: 1 })
+    await events.add('ok', dataOf(records[3]!, 'completed'), {
+      jobId: jobId(records[3]!),
+      removeOnComplete: false,
+    })
+    const workerConnection = createRedisConnection(url, 'worker')
+    const worker = new Worker<EventJobData>(
+      'events',
+      async job => {
+        if (job.name === 'fail') throw new UnrecoverableError('User.com said no')
+        return 'done'
+      },
+      { connection: workerConnection, prefix },
+    )
+    try {
+      await waitFor(
+        async () => {
+          const counts = await events.getJobCounts('failed', 'completed', 'waiting', 'active')
+          return counts.failed === 1 && counts.completed === 1 && counts.waiting === 0 && counts.active === 0
+        },
+        { description: 'the worker to fail job 3 and complete jobs 1 and 4' },
+      )
+      await worker.close()
+    } finally {
+      await workerConnection.quit()
+    }
+    expect(await (await events.getJob(jobId(records[2]!)))!.getState()).toBe('failed')
+    expect(await (await events.getJob(jobId(records[3]!)))!.getState()).toBe('completed')
+    // 1 and 2 again: the worker took the waiting one; queue them again as they were.
+    await events.remove(jobId(records[0]!))
+    await events.add('track', dataOf(records[0]!, 'waiting'), { jobId: jobId(records[0]!) })
+
+    const dry = await cli(['dlq', 'replay', '--all', '--dry-run'])
+    expect(dry.code).toBe(0)
+    expect(dry.stdout).toMatch(new RegExp(`${ids[0]}.*already queued \\(events job .* is waiting\\)`))
+    expect(dry.stdout).toMatch(new RegExp(`${ids[1]}.*already queued \\(events job .* is delayed\\)`))
+    expect(dry.stdout).toMatch(new RegExp(`${ids[2]}.*replay -> events job ${jobId(records[2]!)}`))
+
+    const run = await cli(['dlq', 'replay', '--all'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toBe(
+      'Replay done: 5 records selected; replayed 3, already queued 2, failed 0, skipped 0.\n',
+    )
+    expect(await dlqIds()).toEqual([])
+    // The queued ones are untouched...
+    expect((await events.getJob(jobId(records[0]!)))!.data.delivery?.checkpoints).toEqual({ note: 'waiting' })
+    expect(await (await events.getJob(jobId(records[1]!)))!.getState()).toBe('delayed')
+    // ...the stale ones were replaced by fresh replayed jobs.
+    for (const record of [records[2]!, records[3]!, records[4]!]) {
+      const job = await events.getJob(jobId(record))
+      expect(await job!.getState()).toBe('waiting')
+      expect(job!.data.replay).toEqual({ count: 1, at: NOW.toISOString() })
+      expect(job!.data).not.toHaveProperty('delivery')
+      expect(job!.attemptsMade).toBe(0)
+      expect(job!.failedReason).toBeFalsy()
+    }
+  })
+
+  it('--dry-run prints what would be replayed and changes nothing in Redis', async () => {
+    const records = [
+      makeRecord({ n: 1, reason: 'forbidden' }),
+      makeRecord({ n: 2, reason: 'forbidden', type: 'page' }),
+      makeRecord({ n: 3, reason: 'rejected' }),
+    ]
+    const broken = { ...makeRecord({ n: 4, reason: 'invalid' }), event: { type: 'track', userId: 'u-4' } }
+    const ids = await seedDlq(dlq, [...records, broken])
+    await events.add(
+      'track',
+      { tenantId: 'acme', event: records[1]!.event as never, receivedAt: NOW.toISOString() },
+      {
+        jobId: eventJobId('acme', 'msg-2'),
+      },
+    )
+    const before = await dumpPrefix(redis, prefix)
+    const run = await cli(['dlq', 'replay', '--all', '--dry-run'])
+    expect(run.code).toBe(0)
+    const lines = run.stdout.split('\n')
+    expect(lines[0]).toMatch(/^ID\s+REASON\s+TENANT\s+TYPE\s+USER\s+REPLAYS\s+WOULD$/)
+    expect(lines[1]).toMatch(
+      new RegExp(
+        `^${ids[0]}\\s+forbidden\\s+acme\\s+track\\s+user-1\\s+0\\s+replay -> events job ${eventJobId('acme', 'msg-1')}$`,
+      ),
+    )
+    expect(lines[2]).toMatch(/already queued/)
+    expect(lines[3]).toMatch(/rejected .*replay ->/)
+    expect(lines[4]).toMatch(
+      new RegExp(`^${ids[3]}\\s+invalid .*skip: the event is not a valid Segment event`),
+    )
+    expect(run.stdout).toMatch(
+      /Dry run: 4 records selected; would replay 2, already queued 1, would skip 1, failed to check 0\. Nothing was changed\./,
+    )
+    const json = await cli(['dlq', 'replay', '--reason', 'forbidden', '--dry-run', '--json'])
+    expect(JSON.parse(json.stdout)).toMatchObject({
+      dryRun: true,
+      selected: 2,
+      replayed: 1,
+      alreadyQueued: 1,
+      items: [
+        { id: ids[0], outcome: 'replayed', eventsJobId: eventJobId('acme', 'msg-1') },
+        { id: ids[1], outcome: 'already-queued' },
+      ],
+    })
+    expect(await dumpPrefix(redis, prefix)).toEqual(before)
+  })
+
+  it('skips records that cannot be delivered (left in the DLQ) and says why', async () => {
+    const good = makeRecord({ n: 1 })
+    const noMessageId = {
+      ...makeRecord({ n: 2, reason: 'invalid' }),
+      event: { type: 'track', userId: 'u-2' },
+    }
+    const ids = await seedDlq(dlq, [good, noMessageId])
+    await dlq.add('forbidden', { junk: true } as unknown as DeadLetterRecord, { jobId: 'junk-r0' })
+    const run = await cli(['dlq', 'replay', '--all'])
+    expect(run.code).toBe(0)
+    expect(run.stdout).toMatch(/3 records selected; replayed 1, already queued 0, failed 0, skipped 2\./)
+    expect(run.stdout).toMatch(
+      new RegExp(`\\n  ${ids[1]}: the event is not a valid Segment event \\(messageId: `),
+    )
+    expect(run.stdout).toMatch(/ {2}junk-r0: data does not match the dead-letter record schema/)
+    expect(await dlqIds()).toEqual([ids[1], 'junk-r0'].sort())
+    // With a filter, a job that is not a record never matches (and is not counted).
+    const filtered = await cli(['dlq', 'replay', '--reason', 'invalid', '--json'])
+    expect(JSON.parse(filtered.stdout)).toMatchObject({ selected: 1, skipped: 1 })
+  })
+
+  it('paces to --rate and prints progress lines to stderr, then a summary', async () => {
+    const records = Array.from({ length: 16 }, (_, i) => makeRecord({ n: i + 1 }))
+    await seedDlq(dlq, records)
+    const waits: number[] = []
+    const sleep = async (ms: number) => {
+      waits.push(ms)
+      await new Promise(resolve => setTimeout(resolve, ms))
+    }
+    const run = await cli(['dlq', 'replay', '--all', '--rate', '40'], { sleep, progressIntervalMs: 100 })
+    expect(run.code).toBe(0)
+    expect(run.stdout).toBe(
+      'Replay done: 16 records selected; replayed 16, already queued 0, failed 0, skipped 0.\n',
+    )
+    const progress = run.stderr.trim().split('\n')
+    expect(progress.length).toBeGreaterThanOrEqual(1)
+    for (const line of progress) {
+      expect(line).toMatch(
+        /^replay: \d+\/16 \(replayed \d+, already queued 0, failed 0, skipped 0\), \d+\.\d\/s/,
+      )
+    }
+    // One wait per record after the first, none longer than its slot (25 ms apart at 40/s).
+    expect(waits.length).toBeGreaterThanOrEqual(10)
+    expect(Math.max(...waits)).toBeLessThanOrEqual(25 * 15)
+    expect(await dlqIds()).toEqual([])
+  })
+
+  it('stops between two records when aborted: every event is still in the DLQ or back in events', async () => {
+    const records = Array.from({ length: 30 }, (_, i) => makeRecord({ n: i + 1 }))
+    await seedDlq(dlq, records)
+    const controller = new AbortController()
+    let items = 0
+    const sleep = async (ms: number, signal?: AbortSignal) => {
+      items += 1
+      if (items === 10) controller.abort()
+      if (!signal?.aborted) await new Promise(resolve => setTimeout(resolve, Math.min(ms, 5)))
+    }
+    const run = await cli(['dlq', 'replay', '--all', '--rate', '10'], { sleep, signal: controller.signal })
+    expect(run.code).toBe(1)
+    expect(run.stdout).toMatch(/^Replay interrupted: 30 records selected; replayed \d+,/)
+    expect(run.stdout).toMatch(
+      /records? not reached are still in the DLQ; run the same command again to go on/,
+    )
+    const where = await locate(records)
+    expect(where.lost).toEqual([])
+    expect(where.inDlq).toBeGreaterThan(0)
+    expect(where.inEvents).toBeGreaterThan(0)
+    expect(where.inDlq + where.inEvents).toBe(30)
+
+    const rest = await cli(['dlq', 'replay', '--all'])
+    expect(rest.code).toBe(0)
+    expect(await dlqIds()).toEqual([])
+    expect((await locate(records)).inEvents).toBe(30)
+  })
+
+  it('a record re-dead-lettered after a replay replays again with the count raised once more', async () => {
+    const first = makeRecord({ n: 1 })
+    await seedDlq(dlq, [first])
+    expect((await cli(['dlq', 'replay', '--all'])).code).toBe(0)
+    // The worker fails it again: the events job goes, a new DLQ record with replays = 1 comes.
+    const job = await eventsJob(first)
+    expect(job!.data.replay?.count).toBe(1)
+    await job!.remove()
+    const again = { ...first, replays: job!.data.replay!.count }
+    const [id] = await seedDlq(dlq, [again])
+    expect(id).toBe(`${first.sourceJobId}-r1`)
+    expect((await cli(['dlq', 'replay', id!])).code).toBe(0)
+    expect((await eventsJob(first))!.data.replay?.count).toBe(2)
+  })
+})

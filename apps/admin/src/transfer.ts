@@ -1,0 +1,141 @@
+import { createReadStream } from 'node:fs'
+import { createInterface } from 'node:readline'
+import { DeadLetterRecordSchema, type DeadLetterRecord } from '@ucd/queue'
+import { z } from 'zod'
+import { FileError, type LineProblem } from './errors'
+import { writeOut, type Output } from './output'
+import { selectEntries, type AdminQueues, type DlqEntry, type Selection } from './store'
+
+/**
+ * A BullMQ custom job id: not empty, not an integer (BullMQ refuses those), no ":" (Redis key
+ * separator), and not "0".
+ */
+export const DlqJobIdSchema = z
+  .string()
+  .min(1)
+  .max(512)
+  .refine(id => `${parseInt(id, 10)}` !== id, { message: 'a job id cannot be an integer' })
+  .refine(id => !id.includes(':'), { message: 'a job id cannot contain ":"' })
+
+/** One NDJSON line of `dlq export` / `dlq import`: the DLQ job id and the record. */
+export const ExportLineSchema = z.object({
+  id: DlqJobIdSchema,
+  // loose(): fields a newer worker may add survive an export/import round trip.
+  record: DeadLetterRecordSchema.loose(),
+})
+export type ExportLine = z.infer<typeof ExportLineSchema>
+
+export function exportLine(id: string, record: DeadLetterRecord): string {
+  return `${JSON.stringify({ id, record })}\n`
+}
+
+export interface ExportResult {
+  exported: number
+  /** Jobs whose data is not a valid record: left out (they could not be imported back). */
+  invalid: { id: string; problem: string }[]
+}
+
+export async function exportRecords(
+  queues: AdminQueues,
+  selection: Selection,
+  out: Output,
+): Promise<ExportResult> {
+  const result: ExportResult = { exported: 0, invalid: [] }
+  const onInvalid = (entry: DlqEntry & { problem: string }): void => {
+    result.invalid.push({ id: entry.id, problem: entry.problem })
+  }
+  for await (const entry of selectEntries(queues.deadLetter, selection, { onInvalid })) {
+    await writeOut(out, exportLine(entry.id, entry.record))
+    result.exported += 1
+  }
+  return result
+}
+
+export interface ParsedImport {
+  items: { line: number; id: string; record: DeadLetterRecord }[]
+  problems: LineProblem[]
+}
+
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, 3).map(issue => `${issue.path.join('.') || '(line)'}: ${issue.message}`)
+  const more = issues.length > 3 ? `; and ${issues.length - 3} more` : ''
+  return shown.join('; ') + more
+}
+
+/** Reads and validates every line of an NDJSON export (blank lines are ignored). */
+export async function parseImportFile(path: string): Promise<ParsedImport> {
+  const parsed: ParsedImport = { items: [], problems: [] }
+  const firstLineOf = new Map<string, number>()
+  const stream = createReadStream(path, { encoding: 'utf8' })
+  const opened = new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve())
+    stream.once('error', reject)
+  })
+  try {
+    await opened
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? 'read error'
+    throw new FileError(`cannot read ${path} (${code})`)
+  }
+  const lines = createInterface({ input: stream, crlfDelay: Infinity })
+  let line = 0
+  for await (const text of lines) {
+    line += 1
+    if (text.trim() === '') continue
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch (error) {
+      parsed.problems.push({ line, message: `not JSON (${(error as Error).message})` })
+      continue
+    }
+    const result = ExportLineSchema.safeParse(json)
+    if (!result.success) {
+      parsed.problems.push({ line, message: describeIssues(result.error.issues) })
+      continue
+    }
+    const first = firstLineOf.get(result.data.id)
+    if (first !== undefined) {
+      parsed.problems.push({ line, message: `id "${result.data.id}" is already on line ${first}` })
+      continue
+    }
+    firstLineOf.set(result.data.id, line)
+    parsed.items.push({ line, id: result.data.id, record: result.data.record })
+  }
+  return parsed
+}
+
+export interface ImportResult {
+  imported: number
+  /** Ids already in the DLQ: left as they are (so importing a file twice changes nothing). */
+  alreadyPresent: string[]
+}
+
+/**
+ * Adds validated records in one addBulk (one MULTI/EXEC: all or nothing), under their original
+ * ids. Ids already in the DLQ are left alone.
+ */
+export async function importRecords(
+  queues: AdminQueues,
+  items: ParsedImport['items'],
+  options: { dryRun: boolean },
+): Promise<ImportResult> {
+  const exists: boolean[] = []
+  for (let i = 0; i < items.length; i += 1000) {
+    const pipeline = queues.connection.pipeline()
+    for (const item of items.slice(i, i + 1000)) pipeline.exists(queues.deadLetter.toKey(item.id))
+    const replies = (await pipeline.exec()) ?? []
+    for (const [error, count] of replies) {
+      if (error) throw error
+      exists.push(count === 1)
+    }
+  }
+  const alreadyPresent = items.filter((_, i) => exists[i]).map(item => item.id)
+  const fresh = items.filter((_, i) => !exists[i])
+  if (!options.dryRun && fresh.length > 0) {
+    await queues.deadLetter.addBulk(
+      fresh.map(item => ({ name: item.record.reason, data: item.record, opts: { jobId: item.id } })),
+    )
+  }
+  return { imported: fresh.length, alreadyPresent }
+}
