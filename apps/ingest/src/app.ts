@@ -124,6 +124,18 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     requestTimeout: 30_000,
     return503OnClosing: true,
   })
+  // Shutdown: Fastify stops accepting connections (new requests on open ones get 503), lets the
+  // requests in flight finish, then runs onClose. An answer sent meanwhile closes its connection, so
+  // keep-alive clients do not hold the shutdown up.
+  let closing = false
+  app.addHook('preClose', done => {
+    closing = true
+    done()
+  })
+  app.addHook('onSend', (_request, reply, payload, done) => {
+    if (closing) void reply.header('connection', 'close')
+    done(null, payload)
+  })
   app.addHook('onClose', async () => {
     await producer.close()
   })

@@ -57,6 +57,7 @@ export class EventProducer {
   private closed = false
   private lastErrorLogAt = 0
   private retryTimer: NodeJS.Timeout | undefined
+  private readonly inflight = new Set<Promise<void>>()
   private readonly options: EventProducerOptions
   private readonly log: Logger
 
@@ -108,6 +109,13 @@ export class EventProducer {
     if (!this.ready || queue === undefined) throw new UnavailableError()
     const started = process.hrtime.bigint()
     const work = this.enqueueOn(queue, tenantId, events, receivedAt)
+    // close() waits for these, so shutting down never cuts an enqueue in half.
+    const tracked = work.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.inflight.add(tracked)
+    void tracked.then(() => this.inflight.delete(tracked))
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -137,6 +145,7 @@ export class EventProducer {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.retryTimer)
+    await Promise.all(this.inflight)
     await this.initializing?.catch(() => undefined)
     const queue = this.queue
     this.queue = undefined
