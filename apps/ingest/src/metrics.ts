@@ -7,7 +7,8 @@ export type EventOutcome = (typeof EVENT_OUTCOMES)[number]
 /** Label values for `type`: the Segment types, `delete` (webhook notices) and `unknown`; never client text. */
 export function typeLabel(type: unknown): string {
   if (typeof type !== 'string') return 'unknown'
-  if ((EVENT_TYPES as readonly string[]).includes(type) || type === 'delete') return type
+  const known = type.trim().toLowerCase()
+  if ((EVENT_TYPES as readonly string[]).includes(known) || known === 'delete') return known
   return 'unknown'
 }
 

@@ -1,6 +1,13 @@
-import type { EventType, SegmentEvent, ValidationIssue } from '@ucd/segment'
+import {
+  isEnabled,
+  normalizeBatch,
+  normalizeEvent,
+  type EventType,
+  type NormalizeResult,
+  type SegmentEvent,
+  type ValidationIssue,
+} from '@ucd/segment'
 import { InvalidRequestError } from './errors'
-import { isEnabled, normalizeBatch, normalizeEvent, type NormalizeResult } from './segment-shim'
 
 /** What a route takes: one event (type from the path), a batch body, or Segment Webhooks' object or array. */
 export type IngestRouteKind = { kind: 'single'; type: EventType } | { kind: 'batch' } | { kind: 'webhook' }

@@ -15,6 +15,12 @@ export {
   DroppedSchema,
   PlanSchema,
 } from './operations'
+export { planEvent, SKIP_REASONS } from './plan'
+export { toNameStd, MAX_ATTRIBUTE_NAME_LENGTH } from './names'
+export { convertAttributeValue, MAX_STRING_VALUE_LENGTH } from './values'
+export { findAttribute } from './attributes'
+export { USER_FIELDS, MAX_NAME_LENGTH } from './user'
+export { COMPANY_FIELDS } from './company'
 export type {
   AttributeValueType,
   AttributeContentType,
@@ -25,3 +31,4 @@ export type {
   Dropped,
   Plan,
 } from './operations'
+export type { Conversion } from './values'

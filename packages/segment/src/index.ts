@@ -14,6 +14,10 @@ export {
   AliasEventSchema,
   ValidationIssueSchema,
 } from './schema'
+export { normalizeEvent, normalizeBatch } from './normalize'
+export { isEnabled, DESTINATION_NAMES } from './integrations'
+export { parseDate, parseDateValue } from './dates'
+export { SPEC_FIXTURES, SPEC_DELETE_NOTICE } from './fixtures'
 export type {
   EventType,
   SegmentEvent,
@@ -25,3 +29,5 @@ export type {
   AliasEvent,
   ValidationIssue,
 } from './schema'
+export type { NormalizeContext, NormalizeResult, BatchResult } from './normalize'
+export type { SpecFixture } from './fixtures'

@@ -1,0 +1,105 @@
+import { MAX_ATTRIBUTE_NAME_LENGTH, toNameStd } from './names'
+import { convertAttributeValue, convertValue } from './values'
+import type { AttributeCatalog, AttributeContentType, AttributeDef, Dropped, Operation } from './operations'
+
+// Custom attributes, shared by users (identify) and companies (group): typed by the tenant's
+// catalog, created as `string` when missing (the destination doc's rule).
+
+/** One candidate custom attribute value and where it came from. */
+export interface AttributeInput {
+  nameStd: string
+  /** e.g. `traits.custom_integer`, `context.userAgent`. */
+  field: string
+  value: unknown
+}
+
+export type EnsureAttributeOp = Extract<Operation, { op: 'ensure_attribute' }>
+
+export interface AppliedAttributes {
+  /** Attributes to create first, in order of appearance. */
+  ensure: EnsureAttributeOp[]
+  /** `name_std` → value, ready for a request body. */
+  values: Record<string, unknown>
+}
+
+/** The catalog's definition of `nameStd` for a content type (the first, if listed twice). */
+export function findAttribute(
+  catalog: AttributeCatalog,
+  contentType: AttributeContentType,
+  nameStd: string,
+): AttributeDef | undefined {
+  return catalog.find(def => def.contentType === contentType && def.nameStd === nameStd)
+}
+
+/**
+ * A trait name as a custom attribute `name_std`, or the reason it cannot be one: empty after
+ * snake-casing, or a field of the User.com object itself (`reserved`).
+ */
+export function customName(
+  key: string,
+  reserved: ReadonlySet<string>,
+): { ok: true; nameStd: string } | { ok: false; reason: string } {
+  const nameStd = toNameStd(key)
+  if (nameStd === '')
+    return { ok: false, reason: 'the name has no ASCII letter or digit to make an attribute name from' }
+  if (reserved.has(nameStd))
+    return { ok: false, reason: `"${nameStd}" is a User.com field, not a custom attribute` }
+  return { ok: true, nameStd }
+}
+
+export function applyAttributes(
+  inputs: readonly AttributeInput[],
+  contentType: AttributeContentType,
+  catalog: AttributeCatalog,
+  dropped: Dropped[],
+): AppliedAttributes {
+  const ensure: EnsureAttributeOp[] = []
+  const values: Record<string, unknown> = {}
+  const seen = new Map<string, string>()
+  for (const input of inputs) {
+    const { nameStd, field, value } = input
+    const first = seen.get(nameStd)
+    if (first !== undefined) {
+      dropped.push({ field, reason: `same attribute "${nameStd}" as ${first}, which is used` })
+      continue
+    }
+    seen.set(nameStd, field)
+    const def = findAttribute(catalog, contentType, nameStd)
+    if (def !== undefined) {
+      const converted = convertAttributeValue(value, def)
+      if (!converted.ok) {
+        dropped.push({
+          field,
+          reason: `${converted.reason}: cannot be converted to ${def.valueType} (attribute ${nameStd})`,
+        })
+        continue
+      }
+      values[nameStd] = converted.value
+      if (converted.note !== undefined)
+        dropped.push({ field, reason: `${converted.note} (attribute ${nameStd})` })
+      continue
+    }
+    if (value === null) {
+      dropped.push({ field, reason: `null for attribute ${nameStd}, which does not exist: nothing to clear` })
+      continue
+    }
+    // Not defined yet: created as `string`, and the value sent as a string.
+    const converted = convertValue(value, 'string')
+    if (!converted.ok) {
+      dropped.push({ field, reason: `${converted.reason} (new string attribute ${nameStd})` })
+      continue
+    }
+    ensure.push({
+      op: 'ensure_attribute',
+      key: `attribute:${contentType}:${nameStd}`,
+      contentType,
+      name: nameStd.slice(0, MAX_ATTRIBUTE_NAME_LENGTH),
+      nameStd,
+      valueType: 'string',
+    })
+    values[nameStd] = converted.value
+    if (converted.note !== undefined)
+      dropped.push({ field, reason: `${converted.note} (attribute ${nameStd})` })
+  }
+  return { ensure, values }
+}
