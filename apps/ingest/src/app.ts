@@ -244,12 +244,21 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     }),
   )
 
-  const count = (state: IngestRequestState, triage: Triage, accepted: number, duplicates: string[]): void => {
+  /** Counts the events of an answered request, in the response and in ucd_ingest_events_total. */
+  const count = (
+    state: IngestRequestState,
+    triage: Triage,
+    accepted: readonly string[],
+    duplicates: readonly string[],
+  ): Record<EventOutcome, number> => {
     const outcome = (state.outcome = emptyOutcome())
     const add = (name: EventOutcome, types: readonly (string | undefined)[]): void => {
       outcome[name] += types.length
-      for (const type of types) metrics.events.inc({ outcome: name, type: typeLabel(type) })
+      const byType = new Map<string, number>()
+      for (const type of types) byType.set(typeLabel(type), (byType.get(typeLabel(type)) ?? 0) + 1)
+      for (const [type, n] of byType) metrics.events.inc({ outcome: name, type }, n)
     }
+    add('accepted', accepted)
     add(
       'invalid',
       triage.invalid.map(e => e.type),
@@ -257,7 +266,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     add('filtered', triage.filtered)
     add('not_delivered', triage.notDelivered)
     add('duplicate', duplicates)
-    outcome.accepted = accepted
+    return outcome
   }
 
   const ingest = async (request: FastifyRequest, reply: FastifyReply) => {
@@ -283,7 +292,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
     // Wholly unusable: a single event that is invalid, or a batch whose every event is invalid.
     if (triage.invalid.length > 0 && triage.invalid.length === triage.received) {
-      count(state, triage, 0, [])
+      count(state, triage, [], [])
       const error = new InvalidRequestError(
         'UCD_ERR_INVALID_EVENT',
         triage.received === 1 ? 'The event is invalid' : 'Every event in the batch is invalid',
@@ -295,14 +304,12 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
       triage.deliver.length > 0
         ? await producer.enqueue(tenant.id, triage.deliver, receivedAt.toISOString())
         : { accepted: [], duplicates: [] }
-    for (const event of result.accepted) metrics.events.inc({ outcome: 'accepted', type: event.type })
-    count(
+    const outcome = count(
       state,
       triage,
-      result.accepted.length,
+      result.accepted.map(e => e.type),
       result.duplicates.map(e => e.type),
     )
-    const outcome = state.outcome!
     return reply.code(200).send({
       success: true,
       accepted: outcome.accepted,

@@ -57,7 +57,7 @@ export function readStream(stream: Readable, maxBytes: number, limit: BodyLimit)
       stream.off('data', onData)
       stream.off('end', onEnd)
       stream.off('error', onError)
-      stream.off('aborted', onAborted)
+      stream.off('close', onClose)
       if (error) reject(error)
       else resolve(value ?? Buffer.alloc(0))
     }
@@ -72,13 +72,15 @@ export function readStream(stream: Readable, maxBytes: number, limit: BodyLimit)
       chunks.push(buffer)
     }
     const onEnd = (): void => finish(undefined, Buffer.concat(chunks, total))
-    const onError = (error: Error): void => finish(error)
-    const onAborted = (): void =>
-      finish(new InvalidRequestError('UCD_ERR_ABORTED', 'The request was aborted'))
+    // The client went away mid-body (reset, or closed before the end): a client error, not ours.
+    const aborted = (): void =>
+      finish(new InvalidRequestError('UCD_ERR_ABORTED', 'The request body could not be read to its end'))
+    const onError = aborted
+    const onClose = aborted
     stream.on('data', onData)
     stream.on('end', onEnd)
     stream.on('error', onError)
-    stream.on('aborted', onAborted)
+    stream.on('close', onClose)
   })
 }
 
