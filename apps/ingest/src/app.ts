@@ -141,14 +141,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   })
   app.decorateRequest('ingest', null)
 
-  await app.register(cors, {
-    // Browser SDKs (analytics.js) post from any site. Allowed request headers are reflected from the
-    // preflight (Authorization, Content-Type, ...); credentials are allowed as no cookie is used.
-    origin: true,
-    credentials: true,
-    methods: ['GET', 'POST', 'OPTIONS'],
-    maxAge: 86_400,
-  })
+  try {
+    await app.register(cors, {
+      // Browser SDKs (analytics.js) post from any site. Allowed request headers are reflected from
+      // the preflight (Authorization, Content-Type, ...); credentials are allowed as no cookie is used.
+      origin: true,
+      credentials: true,
+      methods: ['GET', 'POST', 'OPTIONS'],
+      maxAge: 86_400,
+    })
+  } catch (error) {
+    await producer.close()
+    throw error
+  }
 
   // Every body is JSON whatever its Content-Type says (SDKs send application/json, text/plain or
   // nothing): one parser for all, reading the stream itself so that limits apply after gzip.
