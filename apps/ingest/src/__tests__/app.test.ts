@@ -1,0 +1,458 @@
+import { gzipSync } from 'node:zlib'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import type { FastifyInstance } from 'fastify'
+import { INGEST_ROUTES } from '../app'
+import { basic, gzipJson, identify, json, NO_REDIS_URL, testApp, track, WRITE_KEY } from './helpers'
+
+// Everything here runs without Redis (the app points at a port where nothing listens): requests
+// that need no enqueue (screen, alias, filtered, invalid, refused) are answered as with Redis, and
+// the ones that do are answered 503. Redis-backed behaviour is in the *.int.test.ts files.
+
+const screen = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  userId: '019mr8mf4r',
+  name: 'Home',
+  properties: { variation: 'blue signup button' },
+  ...extra,
+})
+
+let app: FastifyInstance
+let lines: string[]
+beforeAll(async () => {
+  ;({ app, lines } = await testApp({ REDIS_URL: NO_REDIS_URL, INGEST_REDIS_TIMEOUT_MS: '200' }))
+})
+afterAll(async () => {
+  await app.close()
+})
+
+const auth = { authorization: basic(WRITE_KEY) }
+const post = (url: string, payload: unknown, headers: Record<string, string> = auth) =>
+  app.inject({
+    method: 'POST',
+    url,
+    headers,
+    payload: typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload),
+  })
+
+describe('routes', () => {
+  it('answers every Segment route, each asking for a write key, and /v1/m without one', async () => {
+    expect(INGEST_ROUTES).toEqual(
+      expect.arrayContaining([
+        ...['identify', 'track', 'page', 'screen', 'group', 'alias'].map(t => `/v1/${t}`),
+        ...['i', 't', 'p', 's', 'g', 'a', 'batch', 'import', 'b', 'webhook', 'm'].map(t => `/v1/${t}`),
+      ]),
+    )
+    for (const route of INGEST_ROUTES) {
+      const response = await post(route, { userId: 'u' }, {})
+      if (route === '/v1/m') {
+        expect(response.statusCode).toBe(200)
+        expect(json(response)).toEqual({ success: true })
+      } else {
+        expect({ route, status: response.statusCode }).toEqual({ route, status: 401 })
+        expect(json(response).code).toBe('UCD_ERR_MISSING_WRITE_KEY')
+      }
+    }
+  })
+
+  it('/v1/m takes anything, even what is not JSON', async () => {
+    const response = await post('/v1/m', 'not json at all', { 'content-type': 'text/plain' })
+    expect(response.statusCode).toBe(200)
+  })
+
+  it('answers 404 with a JSON reason elsewhere, and for GET on an ingest route', async () => {
+    for (const [method, url] of [
+      ['POST', '/v1/nope'],
+      ['GET', '/v1/track'],
+      ['GET', '/'],
+    ] as const) {
+      const response = await app.inject({ method, url })
+      expect(response.statusCode).toBe(404)
+      expect(json(response)).toMatchObject({ success: false, code: 'UCD_ERR_NOT_FOUND' })
+    }
+  })
+
+  it('routes single events by path: the path decides the type', async () => {
+    const long = await post('/v1/screen', screen({ type: 'track' }))
+    expect(json(long)).toMatchObject({ success: true, notDelivered: 1, accepted: 0 })
+    const short = await post('/v1/s', screen())
+    expect(json(short)).toMatchObject({ success: true, notDelivered: 1 })
+    const alias = await post('/v1/a', { previousId: 'anon-1', userId: 'u-1' })
+    expect(json(alias)).toMatchObject({ success: true, notDelivered: 1 })
+    const aliasLong = await post('/v1/alias', { previousId: 'anon-1', userId: 'u-1' })
+    expect(json(aliasLong)).toMatchObject({ success: true, notDelivered: 1 })
+  })
+})
+
+describe('auth', () => {
+  const cases: Array<[string, Record<string, string>, Record<string, unknown>]> = [
+    ['Basic "<key>:"', { authorization: basic(WRITE_KEY) }, screen()],
+    [
+      'Basic "<key>" without a colon',
+      { authorization: `Basic ${Buffer.from(WRITE_KEY).toString('base64')}` },
+      screen(),
+    ],
+    ['Basic with a password', { authorization: basic(WRITE_KEY, 'ignored') }, screen()],
+    ['writeKey in the body', {}, screen({ writeKey: WRITE_KEY })],
+    [
+      'Bearer plus writeKey in the body',
+      { authorization: 'Bearer some.oauth.token' },
+      screen({ writeKey: WRITE_KEY }),
+    ],
+  ]
+  it.each(cases)('accepts %s', async (_name, headers, body) => {
+    const response = await post('/v1/screen', body, headers)
+    expect(response.statusCode).toBe(200)
+  })
+
+  it('accepts a batch-level writeKey', async () => {
+    const response = await post(
+      '/v1/batch',
+      { batch: [{ type: 'screen', ...screen() }], writeKey: WRITE_KEY },
+      {},
+    )
+    expect(response.statusCode).toBe(200)
+  })
+
+  it('answers 401 with a JSON reason for a missing or unknown key', async () => {
+    const missing = await post('/v1/screen', screen(), {})
+    expect(missing.statusCode).toBe(401)
+    expect(json(missing)).toMatchObject({ success: false, code: 'UCD_ERR_MISSING_WRITE_KEY' })
+    expect(json(missing).message).toMatch(/Basic/)
+
+    const bearerOnly = await post('/v1/screen', screen(), { authorization: 'Bearer some.oauth.token' })
+    expect(json(bearerOnly).code).toBe('UCD_ERR_MISSING_WRITE_KEY')
+
+    for (const [headers, body] of [
+      [{ authorization: basic('wk_unknown') }, screen()],
+      [{}, screen({ writeKey: 'wk_unknown' })],
+      // The header decides: a wrong Basic key is refused even with the right key in the body.
+      [{ authorization: basic('wk_unknown') }, screen({ writeKey: WRITE_KEY })],
+    ] as const) {
+      const response = await post('/v1/screen', body, headers)
+      expect(response.statusCode).toBe(401)
+      expect(json(response)).toMatchObject({ success: false, code: 'UCD_ERR_INVALID_WRITE_KEY' })
+    }
+  })
+
+  it('refuses a wrong Basic key before reading the body', async () => {
+    const response = await post('/v1/batch', 'x'.repeat(600_000), { authorization: basic('wk_unknown') })
+    expect(response.statusCode).toBe(401)
+  })
+})
+
+describe('bodies', () => {
+  it('parses JSON whatever the Content-Type says, or without one', async () => {
+    for (const contentType of [
+      'application/json',
+      'application/json; charset=utf-8',
+      'text/plain',
+      'text/plain;charset=UTF-8',
+      'application/x-www-form-urlencoded',
+      'nonsense',
+      ';;;',
+    ]) {
+      const response = await post('/v1/s', screen(), { ...auth, 'content-type': contentType })
+      expect({ contentType, status: response.statusCode }).toEqual({ contentType, status: 200 })
+    }
+    const none = await app.inject({
+      method: 'POST',
+      url: '/v1/s',
+      headers: auth,
+      payload: JSON.stringify(screen()),
+    })
+    expect(none.statusCode).toBe(200)
+  })
+
+  it('decompresses Content-Encoding gzip and x-gzip', async () => {
+    for (const encoding of ['gzip', 'x-gzip', 'GZIP']) {
+      const response = await post('/v1/s', gzipJson(screen()), { ...auth, 'content-encoding': encoding })
+      expect({ encoding, status: response.statusCode }).toEqual({ encoding, status: 200 })
+    }
+  })
+
+  it('answers 400 with a JSON reason for broken gzip, 415 for other encodings', async () => {
+    const broken = await post('/v1/s', Buffer.from('definitely not gzip'), {
+      ...auth,
+      'content-encoding': 'gzip',
+    })
+    expect(broken.statusCode).toBe(400)
+    expect(json(broken).code).toBe('UCD_ERR_INVALID_GZIP')
+    const truncated = await post('/v1/s', gzipJson(screen()).subarray(0, 15), {
+      ...auth,
+      'content-encoding': 'gzip',
+    })
+    expect(json(truncated).code).toBe('UCD_ERR_INVALID_GZIP')
+    const br = await post('/v1/s', JSON.stringify(screen()), { ...auth, 'content-encoding': 'br' })
+    expect(br.statusCode).toBe(415)
+    expect(json(br).code).toBe('UCD_ERR_UNSUPPORTED_ENCODING')
+  })
+
+  it('limits a single-event request to 32 KB of JSON, naming the limit', async () => {
+    const big = screen({ properties: { blob: 'x'.repeat(33 * 1024) } })
+    for (const [body, headers] of [
+      [JSON.stringify(big), auth],
+      [gzipJson(big), { ...auth, 'content-encoding': 'gzip' }],
+    ] as const) {
+      const response = await post('/v1/screen', body, headers)
+      expect(response.statusCode).toBe(400)
+      expect(json(response)).toMatchObject({ success: false, code: 'UCD_ERR_PAYLOAD_TOO_LARGE' })
+      expect(json(response).message).toMatch(/^Exceed payload limit/)
+      expect(json(response).message).toContain('32768 bytes')
+    }
+    const justUnder = screen({ properties: { blob: 'x'.repeat(31 * 1024) } })
+    expect((await post('/v1/screen', justUnder)).statusCode).toBe(200)
+  })
+
+  it('limits a batch request to 500 KB of JSON, and each event in it to 32 KB', async () => {
+    const many = Array.from({ length: 120 }, (_, i) => ({
+      type: 'screen',
+      ...screen({ messageId: `m-${i}`, properties: { blob: 'x'.repeat(4000) } }),
+    }))
+    const under = await post('/v1/batch', { batch: many })
+    expect(under.statusCode).toBe(200)
+    expect(json(under)).toMatchObject({ notDelivered: 120 })
+
+    const over = Array.from({ length: 130 }, () => ({
+      type: 'screen',
+      ...screen({ properties: { blob: 'x'.repeat(4000) } }),
+    }))
+    for (const [body, headers] of [
+      [JSON.stringify({ batch: over }), auth],
+      [gzipJson({ batch: over }), { ...auth, 'content-encoding': 'gzip' }],
+    ] as const) {
+      const response = await post('/v1/batch', body, headers)
+      expect(response.statusCode).toBe(400)
+      expect(json(response).code).toBe('UCD_ERR_PAYLOAD_TOO_LARGE')
+      expect(json(response).message).toContain('512000 bytes')
+    }
+
+    const oneTooBig = {
+      batch: [
+        { type: 'screen', ...screen() },
+        { type: 'screen', ...screen({ properties: { blob: 'x'.repeat(33 * 1024) } }) },
+      ],
+    }
+    const mixed = await post('/v1/batch', oneTooBig)
+    expect(mixed.statusCode).toBe(200)
+    expect(json(mixed)).toMatchObject({ success: true, notDelivered: 1, invalid: 1 })
+    expect(json(mixed).errors[0].index).toBe(1)
+  })
+
+  it('stops a gzip bomb at the limit', async () => {
+    const bomb = gzipSync(
+      Buffer.concat([Buffer.from('{"batch":[],"x":"'), Buffer.alloc(20_000_000, 0x61), Buffer.from('"}')]),
+    )
+    expect(bomb.length).toBeLessThan(512_000)
+    const response = await post('/v1/batch', bomb, { ...auth, 'content-encoding': 'gzip' })
+    expect(response.statusCode).toBe(400)
+    expect(json(response).code).toBe('UCD_ERR_PAYLOAD_TOO_LARGE')
+  })
+
+  it('answers 400 for invalid JSON without echoing the body', async () => {
+    const response = await post('/v1/track', `{"writeKey":"${WRITE_KEY}", "event": oops`, {})
+    expect(response.statusCode).toBe(400)
+    expect(json(response)).toMatchObject({ success: false, code: 'UCD_ERR_INVALID_JSON' })
+    expect(response.body).not.toContain(WRITE_KEY)
+  })
+
+  it('answers 400 for an empty body', async () => {
+    for (const payload of ['', '   ']) {
+      const response = await post('/v1/track', payload)
+      expect(response.statusCode).toBe(400)
+      expect(json(response).code).toBe('UCD_ERR_EMPTY_BODY')
+    }
+  })
+
+  it('answers 400 for absurd nesting', async () => {
+    const deep = screen({ properties: JSON.parse('{"a":'.repeat(100) + '1' + '}'.repeat(100)) })
+    const response = await post('/v1/screen', deep)
+    expect(response.statusCode).toBe(400)
+    expect(json(response).code).toBe('UCD_ERR_TOO_DEEP')
+  })
+
+  it('drops __proto__ and constructor keys without polluting anything', async () => {
+    const hostile = `{"userId":"u","name":"Home","__proto__":{"polluted":"yes"},"properties":{"constructor":{"prototype":{"polluted":"yes"}},"__proto__":{"isAdmin":true}}}`
+    const response = await post('/v1/screen', hostile)
+    expect(response.statusCode).toBe(200)
+    expect(({} as any).polluted).toBeUndefined()
+    expect(({} as any).isAdmin).toBeUndefined()
+  })
+})
+
+describe('validation and status codes', () => {
+  it('answers 400 with the problems for an invalid single event', async () => {
+    const response = await post('/v1/track', { userId: 'u' })
+    expect(response.statusCode).toBe(400)
+    const body = json(response)
+    expect(body).toMatchObject({ success: false, code: 'UCD_ERR_INVALID_EVENT' })
+    expect(body.errors).toHaveLength(1)
+    expect(body.errors[0]).toMatchObject({ index: 0, type: 'track' })
+    expect(body.errors[0].issues.length).toBeGreaterThan(0)
+
+    const noIds = await post('/v1/screen', { name: 'Home' })
+    expect(noIds.statusCode).toBe(400)
+    for (const notAnEvent of ['[]', '"text"', '42', 'null', '[{"userId":"u"}]']) {
+      const r = await post('/v1/screen', notAnEvent)
+      expect({ notAnEvent, status: r.statusCode }).toEqual({ notAnEvent, status: 400 })
+      expect(typeof json(r).message).toBe('string')
+    }
+  })
+
+  it('answers 200 for a partly invalid batch, listing the invalid events', async () => {
+    const response = await post('/v1/batch', {
+      batch: [
+        { type: 'screen', ...screen() },
+        { type: 'track', userId: 'u' },
+        { type: 'nonsense', userId: 'u' },
+        'not an event',
+        { type: 'alias', previousId: 'a', userId: 'b' },
+      ],
+    })
+    expect(response.statusCode).toBe(200)
+    const body = json(response)
+    expect(body).toMatchObject({ success: true, accepted: 0, notDelivered: 2, invalid: 3 })
+    expect(body.errors.map((e: { index: number }) => e.index)).toEqual([1, 2, 3])
+  })
+
+  it('answers 400 when every event of a batch is invalid, or the batch itself is', async () => {
+    const allBad = await post('/v1/b', { batch: [{ type: 'track', userId: 'u' }, { type: 'identify' }] })
+    expect(allBad.statusCode).toBe(400)
+    expect(json(allBad)).toMatchObject({ code: 'UCD_ERR_INVALID_EVENT' })
+    expect(json(allBad).errors).toHaveLength(2)
+
+    for (const body of [{}, { batch: 'nope' }, { batch: {} }, [screen()]]) {
+      const response = await post('/v1/import', body)
+      expect(response.statusCode).toBe(400)
+      expect(json(response).code).toBe('UCD_ERR_INVALID_BATCH')
+    }
+    const empty = await post('/v1/batch', { batch: [] })
+    expect(empty.statusCode).toBe(400)
+    expect(json(empty).code).toBe('UCD_ERR_EMPTY_BATCH')
+  })
+
+  it('reports at most 100 invalid events in one response', async () => {
+    const batch = [
+      { type: 'screen', ...screen() },
+      ...Array.from({ length: 150 }, () => ({ type: 'track', userId: 'u' })),
+    ]
+    const response = await post('/v1/batch', { batch })
+    expect(response.statusCode).toBe(200)
+    expect(json(response)).toMatchObject({ invalid: 150, errorsOmitted: 50 })
+    expect(json(response).errors).toHaveLength(100)
+  })
+
+  it('answers 200 for events the integrations object turns off, counted as filtered', async () => {
+    const response = await post('/v1/identify', identify({ integrations: { All: false } }))
+    expect(response.statusCode).toBe(200)
+    expect(json(response)).toMatchObject({ success: true, filtered: 1, accepted: 0 })
+  })
+
+  it('answers 503 quickly (never 200 or 500) when an event must be enqueued and Redis is away', async () => {
+    for (const [url, body] of [
+      ['/v1/track', track()],
+      ['/v1/i', identify()],
+      ['/v1/batch', { batch: [{ type: 'track', ...track() }] }],
+    ] as const) {
+      const response = await post(url, body)
+      expect(response.statusCode).toBe(503)
+      expect(json(response)).toMatchObject({ success: false, code: 'UCD_ERR_UNAVAILABLE' })
+      expect(response.headers['retry-after']).toBe('1')
+    }
+  })
+
+  it('takes Segment Webhooks bodies: one event, an array, deletion notices', async () => {
+    const one = await post('/v1/webhook', { type: 'screen', ...screen() })
+    expect(json(one)).toMatchObject({ success: true, notDelivered: 1 })
+    const many = await post('/v1/webhook', [
+      { type: 'screen', ...screen() },
+      { type: 'delete', userId: 'u', messageId: 'delete-reg-1' },
+      { type: 'track', userId: 'u' },
+    ])
+    expect(many.statusCode).toBe(200)
+    expect(json(many)).toMatchObject({ success: true, notDelivered: 2, invalid: 1 })
+    const invalid = await post('/v1/webhook', { userId: 'u' })
+    expect(invalid.statusCode).toBe(400)
+    const empty = await post('/v1/webhook', [])
+    expect(json(empty).code).toBe('UCD_ERR_EMPTY_BATCH')
+  })
+})
+
+describe('CORS', () => {
+  it('answers the preflight of any origin, allowing Authorization and Content-Type', async () => {
+    const response = await app.inject({
+      method: 'OPTIONS',
+      url: '/v1/t',
+      headers: {
+        origin: 'https://shop.example.com',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization, content-type',
+      },
+    })
+    expect(response.statusCode).toBe(204)
+    expect(response.headers['access-control-allow-origin']).toBe('https://shop.example.com')
+    expect(String(response.headers['access-control-allow-methods'])).toContain('POST')
+    const allowed = String(response.headers['access-control-allow-headers']).toLowerCase()
+    expect(allowed).toContain('authorization')
+    expect(allowed).toContain('content-type')
+  })
+
+  it('sets the CORS headers on answers, errors included', async () => {
+    const response = await post(
+      '/v1/t',
+      { event: 'x' },
+      { origin: 'https://shop.example.com', 'content-type': 'text/plain' },
+    )
+    expect(response.statusCode).toBe(401)
+    expect(response.headers['access-control-allow-origin']).toBe('https://shop.example.com')
+  })
+})
+
+describe('operations', () => {
+  it('is live without Redis, and not ready', async () => {
+    const live = await app.inject({ method: 'GET', url: '/health/live' })
+    expect(live.statusCode).toBe(200)
+    const ready = await app.inject({ method: 'GET', url: '/health/ready' })
+    expect(ready.statusCode).toBe(503)
+    expect(json(ready)).toMatchObject({ status: 'unavailable', redis: false })
+  })
+
+  it('exposes Prometheus metrics', async () => {
+    await post('/v1/identify', identify({ integrations: { All: false } }))
+    const response = await app.inject({ method: 'GET', url: '/metrics' })
+    expect(response.statusCode).toBe(200)
+    expect(response.headers['content-type']).toContain('text/plain')
+    const text = response.body
+    expect(text).toMatch(/ucd_ingest_requests_total\{route="\/v1\/identify",status="200"\} \d+/)
+    expect(text).toMatch(/ucd_ingest_requests_total\{route="\/v1\/screen",status="401"\} \d+/)
+    expect(text).toMatch(/ucd_ingest_events_total\{outcome="filtered",type="identify"\} \d+/)
+    expect(text).toMatch(/ucd_ingest_events_total\{outcome="not_delivered",type="screen"\} \d+/)
+    expect(text).toMatch(/ucd_ingest_events_total\{outcome="invalid",type="track"\} \d+/)
+    expect(text).toMatch(/ucd_ingest_events_total\{outcome="invalid",type="unknown"\} \d+/)
+    expect(text).toMatch(
+      /ucd_ingest_request_body_bytes_bucket\{le="32768",route="\/v1\/s",encoding="gzip"\} \d+/,
+    )
+    expect(text).toContain('# TYPE ucd_ingest_enqueue_duration_seconds histogram')
+    expect(text).toMatch(/ucd_ingest_redis_up 0/)
+    expect(text).toContain('process_cpu_user_seconds_total')
+    expect(text).toContain('nodejs_eventloop_lag_seconds')
+    // Label values never come from client text.
+    expect(text).not.toContain('nonsense')
+  })
+
+  it('logs one JSON line per request, without write keys or Authorization headers', async () => {
+    const unknownKey = 'wk_unknown_secret_value'
+    await post('/v1/screen', screen({ writeKey: WRITE_KEY }), { authorization: basic(WRITE_KEY) })
+    await post('/v1/screen', screen({ writeKey: unknownKey }), {})
+    await post('/v1/screen', screen(), { authorization: basic(unknownKey) })
+    await post('/v1/track', `{"writeKey":"${unknownKey}", oops`, {})
+    const text = lines.join('\n')
+    expect(text).toContain('request completed')
+    for (const secret of [WRITE_KEY, unknownKey, Buffer.from(`${WRITE_KEY}:`).toString('base64')]) {
+      expect(text).not.toContain(secret)
+    }
+    const entries = lines.map(line => JSON.parse(line))
+    const completed = entries.filter(e => e.msg === 'request completed')
+    expect(completed.length).toBeGreaterThan(4)
+    expect(completed.every(e => typeof e.requestId === 'string' && typeof e.status === 'number')).toBe(true)
+    expect(completed.some(e => e.tenantId === 'default')).toBe(true)
+  })
+})

@@ -1,0 +1,52 @@
+import { loadConfigOrExit } from '@ucd/config'
+import { createLogger } from '@ucd/logger'
+import { buildApp } from './app'
+
+/** How long SIGTERM may take (in-flight requests, closing Redis) before the process gives up. */
+const SHUTDOWN_TIMEOUT_MS = 15_000
+
+async function main(): Promise<void> {
+  const config = loadConfigOrExit(process.env, { app: 'ingest' })
+  const logger = createLogger({
+    service: 'ingest',
+    level: config.logLevel,
+    pretty: config.logPretty,
+    secrets: config.secrets,
+  })
+  const app = await buildApp({ config, logger })
+
+  let stopping = false
+  const shutdown = (signal: NodeJS.Signals): void => {
+    if (stopping) return
+    stopping = true
+    logger.info({ signal }, 'shutting down: no new requests, finishing in-flight ones, closing Redis')
+    const timer = setTimeout(() => {
+      logger.error({ timeoutMs: SHUTDOWN_TIMEOUT_MS }, 'shutdown took too long; exiting')
+      process.exit(1)
+    }, SHUTDOWN_TIMEOUT_MS)
+    timer.unref()
+    app.close().then(
+      () => {
+        logger.info('stopped')
+        process.exit(0)
+      },
+      (error: unknown) => {
+        logger.error({ err: error }, 'error while shutting down')
+        process.exit(1)
+      },
+    )
+  }
+  process.once('SIGTERM', shutdown)
+  process.once('SIGINT', shutdown)
+
+  const address = await app.listen({ host: config.ingest.host, port: config.ingest.port })
+  logger.info(
+    { address, queuePrefix: config.queuePrefix, tenants: config.tenants.list.length },
+    'ingest listening',
+  )
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`ingest failed to start: ${error instanceof Error ? error.message : String(error)}\n`)
+  process.exit(1)
+})

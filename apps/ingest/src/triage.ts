@@ -1,0 +1,112 @@
+import {
+  isEnabled,
+  normalizeBatch,
+  normalizeEvent,
+  type EventType,
+  type NormalizeResult,
+  type SegmentEvent,
+  type ValidationIssue,
+} from '@ucd/segment'
+import { InvalidRequestError } from './errors'
+
+/** What a route takes: one event (type from the path), a batch body, or Segment Webhooks' object or array. */
+export type IngestRouteKind = { kind: 'single'; type: EventType } | { kind: 'batch' } | { kind: 'webhook' }
+
+/** Types accepted and answered 200 but never enqueued: this destination does not deliver them. */
+const NOT_DELIVERED_TYPES: ReadonlySet<string> = new Set(['screen', 'alias'])
+
+/** Most per-event errors returned in one response body. */
+export const MAX_REPORTED_ERRORS = 100
+
+export interface ItemError {
+  /** Position in the batch (0 for a single event). */
+  index: number
+  type?: string
+  messageId?: string
+  issues: ValidationIssue[]
+}
+
+export interface Triage {
+  /** Events in the request. */
+  received: number
+  /** Valid events this destination delivers and the integrations object lets through: to enqueue. */
+  deliver: SegmentEvent[]
+  /** Types of valid events the integrations object turned off. */
+  filtered: string[]
+  /** Types of valid events never delivered (screen, alias; Webhooks' delete notices). */
+  notDelivered: string[]
+  invalid: ItemError[]
+}
+
+export interface TriageContext {
+  receivedAt: Date
+  newMessageId?: () => string
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+
+function sort(results: readonly NormalizeResult[], items: readonly unknown[], fallbackType?: string): Triage {
+  const triage: Triage = { received: items.length, deliver: [], filtered: [], notDelivered: [], invalid: [] }
+  results.forEach((result, index) => {
+    if (!result.ok) {
+      const item = items[index]
+      // A Segment Webhooks deletion notice is a known type this destination has nothing to do with.
+      if (isObject(item) && item.type === 'delete') {
+        triage.notDelivered.push('delete')
+        return
+      }
+      triage.invalid.push({
+        index,
+        type: result.type ?? fallbackType,
+        messageId: result.messageId,
+        issues: result.errors,
+      })
+      return
+    }
+    const event = result.event
+    if (!isEnabled(event)) triage.filtered.push(event.type)
+    else if (NOT_DELIVERED_TYPES.has(event.type)) triage.notDelivered.push(event.type)
+    else triage.deliver.push(event)
+  })
+  return triage
+}
+
+/**
+ * Validates and normalises a parsed body (packages/segment) and sorts its events into what to
+ * enqueue and what not. Throws InvalidRequestError when the request as a whole is unusable (not a
+ * batch, empty); per-event problems are returned, not thrown.
+ */
+export function triageBody(route: IngestRouteKind, body: unknown, ctx: TriageContext): Triage {
+  switch (route.kind) {
+    case 'single': {
+      const result = normalizeEvent(body, { ...ctx, routeType: route.type })
+      return sort([result], [body], route.type)
+    }
+    case 'batch': {
+      const batch = normalizeBatch(body, ctx)
+      if (!batch.ok) {
+        throw new InvalidRequestError(
+          'UCD_ERR_INVALID_BATCH',
+          `The body must be {"batch": [events]}: ${batch.errors.map(e => `${e.path || '(body)'} ${e.message}`).join('; ')}`,
+        )
+      }
+      const items = isObject(body) && Array.isArray(body.batch) ? (body.batch as unknown[]) : []
+      if (batch.results.length === 0)
+        throw new InvalidRequestError('UCD_ERR_EMPTY_BATCH', 'The batch is empty')
+      return sort(batch.results, items)
+    }
+    case 'webhook': {
+      if (Array.isArray(body)) {
+        if (body.length === 0)
+          throw new InvalidRequestError('UCD_ERR_EMPTY_BATCH', 'The array of events is empty')
+        const items = body as unknown[]
+        return sort(
+          items.map(item => normalizeEvent(item, ctx)),
+          items,
+        )
+      }
+      return sort([normalizeEvent(body, ctx)], [body])
+    }
+  }
+}
