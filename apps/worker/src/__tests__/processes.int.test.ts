@@ -52,6 +52,9 @@ async function setup(redisUrl = testRedisUrl()): Promise<Setup> {
   const connection: Redis = createRedisConnection(redisUrl, 'worker')
   await waitUntilReady(connection)
   const queue = createEventsQueue(connection, prefix)
+  // Redis is stopped on purpose in one test: the reconnect errors are expected.
+  queue.on('error', () => undefined)
+  connection.on('error', () => undefined)
   closers.push(
     () => connection.quit().catch(() => connection.disconnect()),
     () => queue.close(),

@@ -51,7 +51,7 @@ describe('delivery', () => {
     const state = await waitFor(
       async () => {
         const s = (await sim.admin.state('acme')).apps.acme
-        return s && s.events.length === 1 && s.pageViews.length === 1 && s.companies.length === 1
+        return s && s.events.length === 1 && s.pageViews.length === 1 && s.companies[0]?.members.length === 1
           ? s
           : undefined
       },
