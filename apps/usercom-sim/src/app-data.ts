@@ -1,3 +1,4 @@
+import { toNameStd } from '@ucd/mapping'
 import type { Prng } from './prng'
 import {
   SIM_CONTENT_TYPES,
@@ -18,7 +19,6 @@ import {
   isEmail,
   isPlainObject,
   parseIsoDatetime,
-  snakeCase,
 } from './values'
 
 // One app (tenant) of the simulated User.com: its users, companies, events, page views and
@@ -383,7 +383,7 @@ export class AppData {
 
   /** Adds an attribute (also used to seed a catalog); a string is the reason it was refused. */
   addAttribute(input: Omit<SimAttribute, 'id' | 'name_std'>): SimAttribute | string {
-    const nameStd = snakeCase(input.name)
+    const nameStd = toNameStd(input.name)
     if (nameStd.length === 0) return 'The name must contain a letter or digit.'
     if (RESERVED[input.content_type]?.has(nameStd)) return `"${nameStd}" is a standard field name.`
     if (this.attribute(input.content_type, nameStd)) {

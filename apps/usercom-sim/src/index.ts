@@ -4,7 +4,6 @@ export { startSimulator, SimAdmin, SimControlError } from './control'
 export type { RunningSimulator } from './control'
 export { parseSimEnv, flagsToEnv, SimEnvSchema } from './env'
 export type { SimStartConfig, SimEnvResult } from './env'
-export { snakeCase } from './values'
 export {
   SIM_VALUE_TYPES,
   SIM_CONTENT_TYPES,

@@ -1,19 +1,11 @@
+import { ATTRIBUTE_VALUE_TYPES } from '@ucd/mapping'
 import { z } from 'zod'
 
 // Options, faults and the introspection snapshot of the simulator. Every type the package exports
 // is inferred from these schemas.
 
-/** User.com attribute value types (usercom-api.md §5.1). */
-export const SIM_VALUE_TYPES = [
-  'string',
-  'integer',
-  'float',
-  'boolean',
-  'date',
-  'datetime',
-  'fixed',
-  'json',
-] as const
+/** User.com attribute value types (usercom-api.md §5.1): the one list the planner uses too. */
+export const SIM_VALUE_TYPES = ATTRIBUTE_VALUE_TYPES
 export const SimValueTypeSchema = z.enum(SIM_VALUE_TYPES)
 
 /** Content types `POST /attributes/` accepts (users are `clientuser`). */

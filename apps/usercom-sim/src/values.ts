@@ -5,22 +5,6 @@ import type { SimAttribute } from './schema'
 /** Length as Python (User.com's backend) counts it: code points, not UTF-16 units. */
 export const charLength = (value: string): number => [...value].length
 
-/**
- * `name_std` of an attribute name: snake_case, accents stripped ("API string attribute" →
- * "api_string_attribute", "favoriteColor" → "favorite_color", "Café" → "cafe"). The same rule as
- * the planner's `toNameStd` (packages/mapping), so a name created from a `name_std` keeps it.
- */
-export function snakeCase(name: string): string {
-  return name
-    .normalize('NFKD')
-    .replace(/\p{M}+/gu, '')
-    .replace(/([a-z0-9])([A-Z])/g, '$1_$2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1_$2')
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, '_')
-    .replace(/^_+|_+$/g, '')
-}
-
 export const E164 = /^\+[1-9]\d{1,14}$/
 const EMAIL = /^[^\s@]+@[^\s@]+$/
 const DATE = /^(\d{4})-(\d{2})-(\d{2})$/

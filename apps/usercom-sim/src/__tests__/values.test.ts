@@ -1,13 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import type { SimAttribute } from '../schema'
-import {
-  attributeValueProblem,
-  charLength,
-  isDate,
-  isDatetimeUtc,
-  parseIsoDatetime,
-  snakeCase,
-} from '../values'
+import { attributeValueProblem, charLength, isDate, isDatetimeUtc, parseIsoDatetime } from '../values'
 import { createPrng } from '../prng'
 
 const attr = (value_type: SimAttribute['value_type'], choices?: string[]): SimAttribute => ({
@@ -17,21 +10,6 @@ const attr = (value_type: SimAttribute['value_type'], choices?: string[]): SimAt
   value_type,
   content_type: 'clientuser',
   ...(choices ? { choices } : {}),
-})
-
-describe('snakeCase (name_std)', () => {
-  it.each([
-    ['API string attribute', 'api_string_attribute'],
-    ['favoriteColor', 'favorite_color'],
-    ['plan-tier', 'plan_tier'],
-    ['  Lifetime Value ($) ', 'lifetime_value'],
-    ['HTTPStatus', 'http_status'],
-    ['already_snake', 'already_snake'],
-    ['x2', 'x2'],
-    ['Café Crème', 'cafe_creme'],
-  ])('%s → %s', (name, expected) => {
-    expect(snakeCase(name)).toBe(expected)
-  })
 })
 
 describe('attribute values by value_type', () => {
