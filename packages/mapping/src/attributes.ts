@@ -1,4 +1,4 @@
-import { MAX_ATTRIBUTE_NAME_LENGTH, toNameStd } from './names'
+import { MAX_ATTRIBUTE_NAME_LENGTH, toNameStd, traitKey } from './names'
 import { convertAttributeValue, convertValue } from './values'
 import type { AttributeCatalog, AttributeContentType, AttributeDef, Dropped, Operation } from './operations'
 
@@ -45,6 +45,42 @@ export function customName(
   if (reserved.has(nameStd))
     return { ok: false, reason: `"${nameStd}" is a User.com field, not a custom attribute` }
   return { ok: true, nameStd }
+}
+
+/**
+ * Sorts traits the same way for users and companies: a trait whose normalised name is a standard
+ * one goes to `onStandard` (the first trait of each kind wins; a later one, or a null, is dropped),
+ * any other becomes a custom attribute candidate (or is dropped when it cannot be one).
+ */
+export function sortTraits<Kind>(
+  traits: Readonly<Record<string, unknown>>,
+  standardTraits: ReadonlyMap<string, Kind>,
+  reserved: ReadonlySet<string>,
+  out: { custom: AttributeInput[]; dropped: Dropped[] },
+  onStandard: (kind: Kind, field: string, value: unknown) => void,
+): void {
+  const used = new Map<Kind, string>()
+  for (const [key, value] of Object.entries(traits)) {
+    const field = `traits.${key}`
+    const kind = standardTraits.get(traitKey(key))
+    if (kind === undefined) {
+      const name = customName(key, reserved)
+      if (name.ok) out.custom.push({ nameStd: name.nameStd, field, value })
+      else out.dropped.push({ field, reason: name.reason })
+      continue
+    }
+    if (value === null) {
+      out.dropped.push({ field, reason: 'null is not sent for a standard field' })
+      continue
+    }
+    const first = used.get(kind)
+    if (first !== undefined) {
+      out.dropped.push({ field, reason: `same trait as ${first}, which is used` })
+      continue
+    }
+    used.set(kind, field)
+    onStandard(kind, field, value)
+  }
 }
 
 export function applyAttributes(

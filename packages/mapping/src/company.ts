@@ -1,5 +1,4 @@
-import { applyAttributes, customName } from './attributes'
-import { traitKey } from './names'
+import { applyAttributes, sortTraits } from './attributes'
 import { phoneCountry, toE164 } from './phone'
 import { emailOf, isObject, pick, textOf } from './util'
 import { convertValue } from './values'
@@ -127,32 +126,13 @@ export function mapGroup(traits: JsonObject, catalog: AttributeCatalog, dropped:
   const standard: JsonObject = {}
   const fromAddress: JsonObject = {}
   const custom: AttributeInput[] = []
-  const used = new Map<Standard, string>()
 
   const set = (field: string, target: string, value: unknown, what: string): void => {
     if (value === undefined) dropped.push({ field, reason: `not ${what} (${target})` })
     else standard[target] = value
   }
 
-  for (const [key, value] of Object.entries(traits)) {
-    const field = `traits.${key}`
-    const kind = STANDARD_TRAITS.get(traitKey(key))
-    if (kind === undefined) {
-      const name = customName(key, COMPANY_FIELDS)
-      if (name.ok) custom.push({ nameStd: name.nameStd, field, value })
-      else dropped.push({ field, reason: name.reason })
-      continue
-    }
-    if (value === null) {
-      dropped.push({ field, reason: 'null is not sent for a standard field' })
-      continue
-    }
-    const first = used.get(kind)
-    if (first !== undefined) {
-      dropped.push({ field, reason: `same trait as ${first}, which is used` })
-      continue
-    }
-    used.set(kind, field)
+  sortTraits(traits, STANDARD_TRAITS, COMPANY_FIELDS, { custom, dropped }, (kind, field, value) => {
     switch (kind) {
       case 'size':
         set(field, 'size', toSize(value), 'a number of employees')
@@ -183,7 +163,7 @@ export function mapGroup(traits: JsonObject, catalog: AttributeCatalog, dropped:
       default:
         set(field, kind, textOf(value), 'a non-empty string')
     }
-  }
+  })
   for (const [target, value] of Object.entries(fromAddress)) standard[target] ??= value
 
   const applied = applyAttributes(custom, 'company', catalog, dropped)

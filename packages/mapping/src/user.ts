@@ -1,4 +1,4 @@
-import { applyAttributes, customName } from './attributes'
+import { applyAttributes, sortTraits } from './attributes'
 import { mapContext } from './context'
 import { traitKey } from './names'
 import { phoneCountry, toE164 } from './phone'
@@ -266,29 +266,9 @@ export function mapIdentify(
     phoneCountry(pick(traits, 'country')) ??
     (isObject(address) ? phoneCountry(pick(address, 'country')) : undefined)
   const ctx: Ctx = { standard: {}, custom: [], dropped, countryHint, fromAddress: {} }
-  const used = new Map<Standard, string>()
-
-  for (const [key, value] of Object.entries(traits)) {
-    const field = `traits.${key}`
-    const kind = STANDARD_TRAITS.get(traitKey(key))
-    if (kind === undefined) {
-      const name = customName(key, USER_FIELDS)
-      if (name.ok) ctx.custom.push({ nameStd: name.nameStd, field, value })
-      else dropped.push({ field, reason: name.reason })
-      continue
-    }
-    if (value === null) {
-      dropped.push({ field, reason: 'null is not sent for a standard field' })
-      continue
-    }
-    const first = used.get(kind)
-    if (first !== undefined) {
-      dropped.push({ field, reason: `same trait as ${first}, which is used` })
-      continue
-    }
-    used.set(kind, field)
-    mapStandard(ctx, kind, field, value)
-  }
+  sortTraits(traits, STANDARD_TRAITS, USER_FIELDS, ctx, (kind, field, value) =>
+    mapStandard(ctx, kind, field, value),
+  )
 
   // address.city/state/country fill what top-level traits did not set.
   for (const [target, value] of Object.entries(ctx.fromAddress)) ctx.standard[target] ??= value
