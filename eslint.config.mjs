@@ -27,13 +27,13 @@ export default tseslint.config(
           object: 'process',
           property: 'env',
           message:
-            'Configuration is parsed once by @ucd/config (loadConfig) and passed down; read process.env only in main.ts.',
+            'Configuration is parsed once by @ucd/config (loadConfig) and passed down; only src/main.ts reads the environment.',
         },
       ],
     },
   },
   {
-    // Where process.env may be read: the config package, the test harness, entry points and tests.
+    // Where the environment may be read: the config package, the test harness, entry points and tests.
     files: ['packages/config/src/**', 'packages/testing/src/**', '**/src/main.ts', '**/__tests__/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
