@@ -67,6 +67,8 @@ export interface StackHandle {
   stop(reason: string): void
   /** SIGKILL to everything still running, at once. */
   kill(): void
+  /** The processes started so far (also while starting up). */
+  processes(): StackProcessInfo[]
 }
 
 class Stopped extends Error {
@@ -191,7 +193,8 @@ export function startStack(options: StackOptions): StackHandle {
       return
     }
     const info = previous.info
-    if (info.launcherPid !== process.pid && processExists(info.launcherPid)) {
+    // Checked before this stack writes its own file: a live launcher means another stack owns the directory.
+    if (processExists(info.launcherPid)) {
       throw new StackError(
         'UCD_ERR_STACK_RUNNING',
         `A local stack is already running from ${shown(dir)} (launcher pid ${info.launcherPid}, ingest ${info.ingest.url}).\n` +
@@ -564,6 +567,10 @@ export function startStack(options: StackOptions): StackHandle {
     ready,
     done,
     stop: reason => requestStop(reason, false),
-    kill: () => supervisor.killAll(),
+    processes: () => supervisor.list().map(c => ({ name: c.name, pid: c.pid, command: c.command })),
+    kill: () => {
+      requestStop('killed', false)
+      supervisor.killAll()
+    },
   }
 }
