@@ -6,6 +6,8 @@ import { startStack } from './local/stack'
 // (pnpm demo): the only place of this package that reads process.env and handles signals.
 
 async function stack(): Promise<number> {
+  // A closed terminal or pipe (EPIPE, EIO) must not crash the launcher before it has stopped the stack.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined)
   const handle = startStack({
     env: process.env,
     out: process.stdout,

@@ -241,7 +241,7 @@ export async function runDemo(options: DemoOptions): Promise<number> {
         .map(type => `${type} ×${stream.calls.filter(c => c.type === type).length}`)
         .join(', ')
       say(
-        `  ${stream.tenant.padEnd(8)} ${stream.calls.length} events (${counts}) in ${requests} batch request(s), accepted`,
+        `  ${stream.tenant.padEnd(8)} ${stream.calls.length} events (${counts}) in ${requests} ${requests === 1 ? 'request' : 'requests'} to /v1/batch, accepted`,
       )
     }
 

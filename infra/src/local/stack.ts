@@ -117,7 +117,7 @@ export function startStack(options: StackOptions): StackHandle {
   const env = options.env
   const out = options.out
   const say = (line = ''): void => void out.write(`${line}\n`)
-  const log = (line: string): void => say(`${supervisor.prefix('stack')} ${line}`)
+  const log = (line: string): void => say(`${supervisor.prefix('stack', 1)} ${line}`)
   const root = options.root ?? REPO_ROOT
   const node = options.nodePath ?? process.execPath
   const readyTimeoutMs = options.readyTimeoutMs ?? DEFAULT_READY_TIMEOUT_MS
@@ -455,7 +455,7 @@ export function startStack(options: StackOptions): StackHandle {
     const admin = redisHasPassword
       ? `REDIS_URL="$REDIS_URL" QUEUE_PREFIX=${info.queuePrefix}`
       : envLine(info.adminEnv)
-    const row = (label: string, value: string): string => ` ${label.padEnd(22)} ${value}`
+    const row = (label: string, value: string): string => ` ${label.padEnd(24)} ${value}`
     say()
     say(rule)
     say(
@@ -571,6 +571,8 @@ export function startStack(options: StackOptions): StackHandle {
     kill: () => {
       requestStop('killed', false)
       supervisor.killAll()
+      // Also when called from the launcher's 'exit' handler, where nothing asynchronous runs any more.
+      cleanUp()
     },
   }
 }
