@@ -173,6 +173,8 @@ export function startStack(options: StackOptions): StackHandle {
     }
   }
 
+  /** The workers' drain time (WORKER_DRAIN_TIMEOUT_MS), once their settings are read. */
+  let drainMs = 25_000
   let tempRedisDir: string | undefined
   let tenantsFilePath: string | undefined
   let wroteInfo = false
@@ -339,6 +341,7 @@ export function startStack(options: StackOptions): StackHandle {
     }
     const ingestConfig = validate(ingestEnv, 'ingest')
     const workerConfig = validate(workerEnvs[0] ?? common, 'worker')
+    drainMs = workerConfig.worker.drainTimeoutMs
     if (plan.mode === 'simulator') {
       const sim = parseSimEnv(simEnv, [])
       if (!sim.ok) {
@@ -509,7 +512,6 @@ export function startStack(options: StackOptions): StackHandle {
       ['usercom-sim'],
       ['redis-server'],
     ]
-    const drainMs = Number(env.WORKER_DRAIN_TIMEOUT_MS ?? '') || 25_000
     for (const stage of stages) {
       const names = stage.filter(name => supervisor.list().some(c => c.name === name && c.running()))
       if (names.length === 0) continue
@@ -541,7 +543,12 @@ export function startStack(options: StackOptions): StackHandle {
         if (stopReason === undefined) stopReason = message
       }
       rejectReady(
-        new StackError('UCD_ERR_STACK_PROCESS', failure ?? `stopped before it was up (${stopReason ?? ''})`),
+        error instanceof StackError
+          ? error
+          : new StackError(
+              'UCD_ERR_STACK_PROCESS',
+              failure ?? `stopped before it was up (${stopReason ?? ''})`,
+            ),
       )
     }
     const started = supervisor.list()

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { cleanupPrefix, freePort, testRedisUrl, uniquePrefix, waitFor } from '@ucd/testing'
+import { startSimulator } from '@ucd/usercom-sim'
 import { pingRedis } from '../redis'
 import { startStack, type StackHandle, type StackOptions } from '../stack'
 import { processExists, readStackInfo, writeStackInfo } from '../stack-info'
@@ -126,12 +127,54 @@ describe('startStack', () => {
     expect(out.text()).toContain('stopped: every process the stack started has exited')
   }, 120_000)
 
+  it('talks to a configured User.com instead of starting the simulator: one tenant, its write key printed', async () => {
+    // A "real" User.com at a URL of its own: the simulator, started by the test, not by the stack.
+    const usercom = await startSimulator({ keys: [{ key: 'real-api-key', app: 'prod', revoked: false }] })
+    try {
+      const { handle, out } = launch({
+        REDIS_URL: redisUrl,
+        QUEUE_PREFIX: prefix,
+        USERCOM_API_KEY: 'real-api-key',
+        USERCOM_BASE_URL: usercom.baseUrl,
+      })
+      const info = await handle.ready
+      expect(info).toMatchObject({ mode: 'usercom', simulator: null, tenantsFile: null })
+      expect(info.processes.map(p => p.name)).toEqual(['ingest', 'worker-1', 'worker-2'])
+      const writeKey = info.tenants[0]?.writeKeys[0] ?? ''
+      expect(info.tenants).toEqual([{ id: 'default', writeKeys: [expect.stringMatching(/^wk_local_/)] }])
+      expect(out.text()).toMatch(new RegExp(`Write keys +${writeKey} +\\(tenant default\\)`))
+      expect(out.text()).toContain(usercom.baseUrl)
+      expect(out.text()).not.toContain('real-api-key')
+
+      const response = await fetch(`${info.ingest.url}/v1/track`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ userId: 'u-real', event: 'Deployed' }),
+      })
+      expect(response.status).toBe(200)
+      await waitFor(
+        async () => (await usercom.admin.state('prod')).apps.prod?.events.some(e => e.name === 'Deployed'),
+        {
+          description: 'the event at the configured User.com',
+        },
+      )
+      handle.stop('test')
+      expect(await handle.done).toBe(0)
+      for (const p of info.processes) expect(processExists(p.pid)).toBe(false)
+    } finally {
+      await usercom.close()
+    }
+  }, 120_000)
+
   it('exits 1 saying how to get Redis when there is none to be had, starting nothing', async () => {
     const { handle, out, err } = launch(
       {},
       { localRedisUrl: await deadRedisUrl(), findRedisServer: () => undefined },
     )
-    await expect(handle.ready).rejects.toThrow(/No Redis/)
+    await expect(handle.ready).rejects.toMatchObject({ code: 'UCD_ERR_STACK_NO_REDIS' })
     expect(await handle.done).toBe(1)
     expect(err.text()).toContain('no redis-server on PATH')
     expect(err.text()).toContain('sudo apt-get install -y redis-server')
