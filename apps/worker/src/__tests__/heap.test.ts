@@ -1,0 +1,17 @@
+import { describe, expect, it } from '@jest/globals'
+import { HEAP_GROWING_PERCENT, heapGrowingFlag } from '../heap'
+
+describe('heapGrowingFlag', () => {
+  it('asks V8 to grow the heap by half past its live size when nobody chose otherwise', () => {
+    expect(HEAP_GROWING_PERCENT).toBe(50)
+    expect(heapGrowingFlag([], undefined)).toBe('--heap-growing-percent=50')
+    expect(heapGrowingFlag(['--enable-source-maps'], '--max-old-space-size=512')).toBe(
+      '--heap-growing-percent=50',
+    )
+  })
+
+  it("leaves the operator's own choice alone, on the command line or in NODE_OPTIONS", () => {
+    expect(heapGrowingFlag(['--heap-growing-percent=20'], undefined)).toBeUndefined()
+    expect(heapGrowingFlag([], '--inspect --heap_growing_percent=80')).toBeUndefined()
+  })
+})
