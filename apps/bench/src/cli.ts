@@ -13,6 +13,7 @@ export interface CliOptions {
   latencies?: number[]
   concurrencies?: number[]
   processes?: number[]
+  appsFrom?: string
 }
 
 const list =
@@ -60,6 +61,10 @@ export function parseCli(argv: readonly string[]): CliOptions {
     .option('--latencies <ms>', 'simulator latencies of the worker section (default 0,50)', numbers)
     .option('--concurrencies <list>', 'worker concurrencies (default 1,10,50,200)', numbers)
     .option('--processes <list>', 'worker processes of the scale-out section (default 1,2,4)', numbers)
+    .option(
+      '--apps-from <dir>',
+      'measure the ingest, worker, simulator and redis.conf of another built checkout (its root folder)',
+    )
     .option('--markdown', 'print the tables as markdown too (for the README)', false)
     .allowExcessArguments(false)
   // `pnpm bench -- --quick` passes a literal "--".

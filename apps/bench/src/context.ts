@@ -48,9 +48,9 @@ export const MODES: Record<ModeSettings['mode'], ModeSettings> = {
     mode: 'quick',
     connections: 10,
     warmupSeconds: 1,
-    ingestSeconds: 2,
-    ingestRounds: 2,
-    drainSeconds: 2.5,
+    ingestSeconds: 3,
+    ingestRounds: 1,
+    drainSeconds: 2,
     workerRounds: 1,
     latencies: [0, 50],
     concurrencies: [1, 10, 50, 200],
@@ -88,9 +88,15 @@ export interface Paths {
   bareWorker: string
 }
 
-export function resolvePaths(): Paths {
+/**
+ * The apps of this workspace, or those of another checkout (`appsFrom`, its root folder: built with
+ * `pnpm build`), e.g. main before a change, measured with this same harness.
+ */
+export function resolvePaths(appsFrom?: string): Paths {
   const appMain = (pkg: string): string =>
-    join(dirname(require.resolve(`${pkg}/package.json`)), 'dist', 'main.js')
+    appsFrom === undefined
+      ? join(dirname(require.resolve(`${pkg}/package.json`)), 'dist', 'main.js')
+      : join(appsFrom, 'apps', pkg.replace('@ucd/', ''), 'dist', 'main.js')
   return {
     ingest: appMain('@ucd/ingest'),
     worker: appMain('@ucd/worker'),

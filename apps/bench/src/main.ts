@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { parseCli } from './cli'
 import { renderMarkdownReport, renderReport } from './report'
 import { runBench, type Running } from './run'
@@ -47,6 +47,7 @@ async function main(): Promise<void> {
       profile: cli.profile,
       profileDir: join(RESULTS_DIR, 'profiles', stamp),
       keepLogs: cli.keepLogs,
+      ...(cli.appsFrom === undefined ? {} : { appsFrom: resolve(cli.appsFrom) }),
       overrides: {
         ...(cli.latencies ? { latencies: cli.latencies } : {}),
         ...(cli.concurrencies ? { concurrencies: cli.concurrencies } : {}),
@@ -63,7 +64,12 @@ async function main(): Promise<void> {
     const json = `${JSON.stringify(results, null, 2)}\n`
     const files = cli.out
       ? [cli.out]
-      : cli.quick || cli.only.length < 4 || cli.latencies || cli.concurrencies || cli.processes
+      : cli.quick ||
+          cli.only.length < 4 ||
+          cli.latencies ||
+          cli.concurrencies ||
+          cli.processes ||
+          cli.appsFrom
         ? [join(RESULTS_DIR, 'quick.tmp.json')]
         : [join(RESULTS_DIR, `${stamp}.json`), join(RESULTS_DIR, 'latest.json')]
     for (const file of files) writeFileSync(file, json)

@@ -11,8 +11,11 @@ import { parseRedisConf, redisSetting } from '@ucd/infra'
 const MEMORY_DIRECTIVE =
   /^(maxmemory-policy|(hash|list|set|zset)-max-(listpack|ziplist|intset)-(entries|value|size)|list-compress-depth|stream-node-max-(bytes|entries))$/
 
-export function shippedRedisConfPath(): string {
-  return join(dirname(require.resolve('@ucd/infra/package.json')), 'redis', 'redis.conf')
+/** infra/redis/redis.conf of this workspace, or of another checkout's root folder. */
+export function shippedRedisConfPath(root?: string): string {
+  return root === undefined
+    ? join(dirname(require.resolve('@ucd/infra/package.json')), 'redis', 'redis.conf')
+    : join(root, 'infra', 'redis', 'redis.conf')
 }
 
 /** The memory directives of a redis.conf text, in file order, last occurrence winning. */
@@ -26,6 +29,6 @@ export function memorySettings(text: string): Record<string, string> {
   return out
 }
 
-export function shippedMemorySettings(): Record<string, string> {
-  return memorySettings(readFileSync(shippedRedisConfPath(), 'utf8'))
+export function shippedMemorySettings(root?: string): Record<string, string> {
+  return memorySettings(readFileSync(shippedRedisConfPath(root), 'utf8'))
 }

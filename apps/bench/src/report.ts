@@ -18,6 +18,7 @@ function machineLines(results: BenchResults): string[] {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ') || '(none)'
     }`,
+    ...(results.appsFrom === undefined ? [] : [`apps measured: ${results.appsFrom}`]),
     `load average (1/5/15 min): ${load}`,
   ]
 }

@@ -164,6 +164,8 @@ export interface BenchResults {
   machine: MachineInfo
   /** The private redis-server: no persistence; the memory settings of infra/redis/redis.conf. */
   redis: { persistence: 'none'; settings: Record<string, string> }
+  /** Set when the apps measured were those of another checkout (`--apps-from`). */
+  appsFrom?: string
   load: LoadSample[]
   ingest?: IngestSection
   worker?: WorkerSection

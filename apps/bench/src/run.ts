@@ -29,6 +29,8 @@ export interface RunOptions {
   /** Where .cpuprofile files go. */
   profileDir: string
   keepLogs: boolean
+  /** Root of another checkout whose apps (and redis.conf) to measure instead of this workspace's. */
+  appsFrom?: string
   overrides?: Partial<ModeSettings>
   log: (message: string) => void
 }
@@ -68,7 +70,7 @@ export async function runBench(options: RunOptions, running: (r: Running) => voi
           : []
       const ctx = new BenchContext(
         settings,
-        resolvePaths(),
+        resolvePaths(options.appsFrom),
         group,
         redisServer.url,
         redis,
@@ -77,7 +79,7 @@ export async function runBench(options: RunOptions, running: (r: Running) => voi
         nodeArgs,
         options.log,
       )
-      const redisSettings = shippedMemorySettings()
+      const redisSettings = shippedMemorySettings(options.appsFrom)
       for (const [name, value] of Object.entries(redisSettings)) await redis.config('SET', name, value)
       const machine = await machineInfo(redis)
       ctx.sample('start')
@@ -93,6 +95,7 @@ export async function runBench(options: RunOptions, running: (r: Running) => voi
         durationS: 0,
         machine,
         redis: { persistence: 'none', settings: redisSettings },
+        ...(options.appsFrom === undefined ? {} : { appsFrom: options.appsFrom }),
         load: ctx.load,
         targets: [],
         notes: ctx.notes,
