@@ -2,11 +2,11 @@ import { describe, expect, it } from '@jest/globals'
 import { HEAP_GROWING_PERCENT, heapGrowingFlag } from '../heap'
 
 describe('heapGrowingFlag', () => {
-  it('asks V8 to grow the heap by half past its live size when nobody chose otherwise', () => {
-    expect(HEAP_GROWING_PERCENT).toBe(50)
-    expect(heapGrowingFlag([], undefined)).toBe('--heap-growing-percent=50')
+  it('asks V8 to let the heap grow to twice its live size when nobody chose otherwise', () => {
+    expect(HEAP_GROWING_PERCENT).toBe(100)
+    expect(heapGrowingFlag([], undefined)).toBe('--heap-growing-percent=100')
     expect(heapGrowingFlag(['--enable-source-maps'], '--max-old-space-size=512')).toBe(
-      '--heap-growing-percent=50',
+      '--heap-growing-percent=100',
     )
   })
 
