@@ -14,6 +14,7 @@ export interface CliOptions {
   concurrencies?: number[]
   processes?: number[]
   appsFrom?: string
+  render?: string
 }
 
 const list =
@@ -65,7 +66,8 @@ export function parseCli(argv: readonly string[]): CliOptions {
       '--apps-from <dir>',
       'measure the ingest, worker, simulator and redis.conf of another built checkout (its root folder)',
     )
-    .option('--markdown', 'print the tables as markdown too (for the README)', false)
+    .option('--render <file>', 'print the report of a results JSON file instead of running')
+    .option('--markdown', 'print the report as markdown (for the README)', false)
     .allowExcessArguments(false)
   // `pnpm bench -- --quick` passes a literal "--".
   program.parse(

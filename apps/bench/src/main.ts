@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { parseCli } from './cli'
 import { renderMarkdownReport, renderReport } from './report'
+import type { BenchResults } from './results'
 import { runBench, type Running } from './run'
 
 // `pnpm bench [--quick]`: see README.md. Not configured by env: its children get their settings
@@ -12,6 +13,11 @@ const RESULTS_DIR = join(__dirname, '..', 'results')
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2))
+  if (cli.render !== undefined) {
+    const saved = JSON.parse(readFileSync(cli.render, 'utf8')) as BenchResults
+    process.stdout.write(cli.markdown ? renderMarkdownReport(saved) : renderReport(saved))
+    return
+  }
   let running: Running | undefined
   let interrupted = false
   const interrupt = (signal: NodeJS.Signals): void => {
@@ -57,8 +63,7 @@ async function main(): Promise<void> {
     },
     r => (running = r),
   )
-  process.stdout.write(`\n${renderReport(results)}`)
-  if (cli.markdown) process.stdout.write(`\n${renderMarkdownReport(results)}`)
+  process.stdout.write(`\n${cli.markdown ? renderMarkdownReport(results) : renderReport(results)}`)
   if (cli.write) {
     mkdirSync(RESULTS_DIR, { recursive: true })
     const json = `${JSON.stringify(results, null, 2)}\n`

@@ -7,7 +7,15 @@ import { renderMarkdownTable, renderTable, type Table } from './table'
 
 function machineLines(results: BenchResults): string[] {
   const m = results.machine
-  const load = results.load.map(l => `${l.phase} ${l.loadavg.map(v => v.toFixed(2)).join('/')}`).join(', ')
+  const ones = results.load.map(l => l.loadavg[0])
+  const first = results.load[0]
+  const last = results.load.at(-1)
+  const load =
+    first && last
+      ? `start ${first.loadavg.map(v => v.toFixed(2)).join('/')} (1/5/15 min), 1-minute average ` +
+        `${Math.min(...ones).toFixed(2)}..${Math.max(...ones).toFixed(2)} over ${results.load.length} samples, ` +
+        `end ${last.loadavg.map(v => v.toFixed(2)).join('/')}`
+      : '-'
   return [
     `mode ${results.mode}, ${results.startedAt}, ${Math.round(results.durationS)} s`,
     `${m.cores} cores (${m.cpuModel}), ${formatBytes(m.totalMemoryBytes)} RAM, Node ${m.node}, ${m.platform}`,
@@ -19,7 +27,7 @@ function machineLines(results: BenchResults): string[] {
         .join(', ') || '(none)'
     }`,
     ...(results.appsFrom === undefined ? [] : [`apps measured: ${results.appsFrom}`]),
-    `load average (1/5/15 min): ${load}`,
+    `load average: ${load}`,
   ]
 }
 
@@ -243,6 +251,6 @@ export function renderMarkdownReport(results: BenchResults): string {
       .join('\n'),
     ...reportTables(results).map(renderMarkdownTable),
   ]
-  if (results.notes.length > 0) parts.push(results.notes.map(n => `- ${n}`).join('\n'))
+  if (results.notes.length > 0) parts.push(['Notes:', '', ...results.notes.map(n => `- ${n}`)].join('\n'))
   return `${parts.join('\n\n')}\n`
 }

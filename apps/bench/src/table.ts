@@ -63,6 +63,6 @@ export function renderMarkdownTable(table: Table): string {
     ...table.rows.map(row => `| ${columns.map((_, i) => esc(row[i] ?? '')).join(' | ')} |`),
   ]
   if (table.title !== undefined) out.unshift(`**${table.title}**`, '')
-  if (table.notes && table.notes.length > 0) out.push('', ...table.notes)
+  if (table.notes && table.notes.length > 0) out.push('', ...table.notes.map(note => `- ${note}`))
   return out.join('\n')
 }

@@ -13,7 +13,7 @@ describe('renderReport', () => {
     expect(text).toContain('bullmq 6.7.0, ioredis 6.0.0, fastify 5.12.8')
     expect(text).toContain('redis-server 7.0.15')
     expect(text).toContain('hash-max-listpack-value 4096')
-    expect(text).toContain('start 0.50/0.40/0.30')
+    expect(text).toContain('load average: start 0.50/0.40/0.30 (1/5/15 min)')
   })
 
   it('prints the ingest ratios against bare addBulk and bare Fastify', () => {

@@ -42,7 +42,7 @@ describe('renderMarkdownTable', () => {
       '| batch ingest | 9,369 | 54% |',
       '| batch bare addBulk | 17,000 | 100% |',
       '',
-      'a note',
+      '- a note',
     ])
   })
 })
