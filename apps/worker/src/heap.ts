@@ -14,14 +14,11 @@ export const HEAP_GROWING_PERCENT = 100
 const FLAG = '--heap-growing-percent'
 
 /**
- * The V8 flag the worker sets at start, or undefined when the operator chose one already (in the
- * node command line or NODE_OPTIONS, with `-` or `_`).
+ * The V8 flag the worker sets at start, or undefined when the operator chose one already on the node
+ * command line (`node --heap-growing-percent=300 apps/worker/dist/main.js`; Node does not take it
+ * from NODE_OPTIONS), spelt with `-` or `_`.
  */
-export function heapGrowingFlag(
-  execArgv: readonly string[],
-  nodeOptions: string | undefined,
-): string | undefined {
-  const given = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)]
-  if (given.some(arg => arg.replace(/_/g, '-').startsWith(FLAG))) return undefined
+export function heapGrowingFlag(execArgv: readonly string[]): string | undefined {
+  if (execArgv.some(arg => arg.replace(/_/g, '-').startsWith(FLAG))) return undefined
   return `${FLAG}=${HEAP_GROWING_PERCENT}`
 }

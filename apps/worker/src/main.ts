@@ -7,7 +7,7 @@ import { usercomDelivery } from './delivery'
 import { buildWorker } from './worker'
 
 async function main(): Promise<void> {
-  const heapFlag = heapGrowingFlag(process.execArgv, process.env.NODE_OPTIONS)
+  const heapFlag = heapGrowingFlag(process.execArgv)
   if (heapFlag !== undefined) setFlagsFromString(heapFlag)
   const config = loadConfigOrExit(process.env, { app: 'worker' })
   const logger = createLogger({
