@@ -129,14 +129,31 @@ export function parseJson(text: Buffer): unknown {
 
 /** True when objects/arrays nest deeper than `maxDepth`. Iterative: hostile depth cannot blow the stack. */
 export function nestsDeeperThan(value: unknown, maxDepth: number): boolean {
-  const stack: Array<[unknown, number]> = [[value, 1]]
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!
-    if (node === null || typeof node !== 'object') continue
+  // Two parallel stacks and for...in: no tuple or Object.values array per node (this walks every
+  // value of every request).
+  const nodes: object[] = []
+  const depths: number[] = []
+  if (value !== null && typeof value === 'object') {
+    nodes.push(value)
+    depths.push(1)
+  }
+  const visit = (child: unknown, depth: number): void => {
+    if (child !== null && typeof child === 'object') {
+      nodes.push(child)
+      depths.push(depth)
+    }
+  }
+  while (nodes.length > 0) {
+    const node = nodes.pop()
+    const depth = depths.pop() ?? 0
     if (depth > maxDepth) return true
-    const children = Array.isArray(node) ? (node as unknown[]) : Object.values(node)
-    for (const child of children) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1])
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i += 1) visit(node[i], depth + 1)
+    } else {
+      const record = node as Record<string, unknown>
+      for (const key in record) {
+        if (Object.prototype.hasOwnProperty.call(record, key)) visit(record[key], depth + 1)
+      }
     }
   }
   return false

@@ -19,4 +19,5 @@ export {
 } from './policy'
 export type { Decision, Failure, FailureKind, BackoffContext, DecideContext } from './policy'
 export { createWorkerMetrics, QUEUE_STATES } from './metrics'
+export { heapGrowingFlag, HEAP_GROWING_PERCENT } from './heap'
 export type { WorkerMetrics } from './metrics'

@@ -1,10 +1,14 @@
+import { setFlagsFromString } from 'node:v8'
 import { loadConfigOrExit } from '@ucd/config'
 import { createLogger } from '@ucd/logger'
 import { buildHealthServer } from './health'
+import { heapGrowingFlag } from './heap'
 import { usercomDelivery } from './delivery'
 import { buildWorker } from './worker'
 
 async function main(): Promise<void> {
+  const heapFlag = heapGrowingFlag(process.execArgv)
+  if (heapFlag !== undefined) setFlagsFromString(heapFlag)
   const config = loadConfigOrExit(process.env, { app: 'worker' })
   const logger = createLogger({
     service: 'worker',

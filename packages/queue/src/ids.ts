@@ -16,3 +16,13 @@ export function eventJobId(tenantId: string, messageId: string): string {
 export function dedupeKey(prefix: string, tenantId: string, messageId: string): string {
   return `${prefix}:dd:${tenantId}:${hash(messageId)}`
 }
+
+/** `eventJobId` and `dedupeKey` of one event, hashing its messageId once (the ingest needs both). */
+export function eventKeys(
+  prefix: string,
+  tenantId: string,
+  messageId: string,
+): { jobId: string; dedupeKey: string } {
+  const digest = hash(messageId)
+  return { jobId: `${tenantId}-${digest}`, dedupeKey: `${prefix}:dd:${tenantId}:${digest}` }
+}

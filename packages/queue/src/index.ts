@@ -9,7 +9,7 @@ export {
   DeadLetterRecordSchema,
 } from './schema'
 export type { EventJobData, DeliveryState, DeadLetterReason, DeadLetterRecord } from './schema'
-export { eventJobId, dedupeKey } from './ids'
+export { eventJobId, dedupeKey, eventKeys } from './ids'
 export { createRedisConnection, redisOptions, waitUntilReady } from './connection'
 export type { ConnectionRole, ConnectionOptions } from './connection'
 export {

@@ -46,7 +46,29 @@ function parseOffsetMinutes(zone: string | undefined): number {
   return sign * (hours * 60 + minutes)
 }
 
+/**
+ * What SDKs send most (`Date.prototype.toISOString()`), with a day that exists in every month (so
+ * Date.parse cannot roll it over): read natively, 5x faster than the general path, same result.
+ */
+const CANONICAL_RE = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z$/
+
+// The last date parsed from a canonical string and the last one formatted: the same instants come
+// back at once (an event's timestamp and originalTimestamp, a request's receivedAt), and
+// toISOString() is the slowest step of normalising an event.
+let parsedMs = Number.NaN
+let parsedIso = ''
+let formattedMs = Number.NaN
+let formattedIso = ''
+
 function parseDateString(input: string): number | undefined {
+  if (input.length === 24 && CANONICAL_RE.test(input)) {
+    const ms = Date.parse(input)
+    if (inRange(ms)) {
+      parsedMs = ms
+      parsedIso = input
+      return ms
+    }
+  }
   const m = DATE_RE.exec(input.trim())
   if (m === null) return undefined
   const year = Number(m[1])
@@ -89,5 +111,9 @@ export function parseDate(value: unknown): string | undefined {
 /** Epoch milliseconds to ISO, clamped into the printable range (never throws). */
 export function toIsoClamped(ms: number): string {
   const safe = Number.isFinite(ms) ? Math.min(Math.max(ms, MIN_MS), MAX_MS) : 0
-  return new Date(safe).toISOString()
+  if (safe === parsedMs) return parsedIso
+  if (safe === formattedMs) return formattedIso
+  formattedIso = new Date(safe).toISOString()
+  formattedMs = safe
+  return formattedIso
 }

@@ -16,7 +16,16 @@ export const MAX_BATCH_BYTES = 500 * 1024
 export const MAX_MESSAGE_ID_LENGTH = 100
 
 const IsoDate = z.iso.datetime({ offset: true })
-const JsonObject = z.record(z.string(), z.unknown())
+/**
+ * A plain JSON object (traits, properties, context, integrations), checked but not copied: a record
+ * schema rebuilt every object key by key, a third of the cost of validating an event.
+ */
+const isJsonObject = (value: unknown): value is Record<string, unknown> => {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+const JsonObject = z.custom<Record<string, unknown>>(isJsonObject, { error: 'expected an object' })
 
 const common = {
   /** Present, at most 100 characters; filled in (UUID) when the client sent none. */

@@ -226,19 +226,24 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
     const response = await send(call)
     const { status } = response
     if (status >= 200 && status < 300) {
-      const details = { endpoint: call.endpoint, status, response: responseText(response.data) }
+      // Only an error keeps the (scrubbed) text: a success does not pay for it.
+      const details = (): UsercomErrorDetails => ({
+        endpoint: call.endpoint,
+        status,
+        response: responseText(response.data),
+      })
       let json: unknown
       try {
         json =
           typeof response.data === 'string' && response.data !== '' ? JSON.parse(response.data) : undefined
       } catch {
-        throw new UsercomBadResponseError(details, 'not JSON')
+        throw new UsercomBadResponseError(details(), 'not JSON')
       }
       const parsed = call.schema.safeParse(json)
       if (!parsed.success) {
         const issue = parsed.error.issues[0]
         throw new UsercomBadResponseError(
-          details,
+          details(),
           `${issue?.path.join('.') || '(body)'}: ${issue?.message ?? 'invalid'}`,
         )
       }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { dedupeKey, eventJobId } from '../index'
+import { dedupeKey, eventJobId, eventKeys } from '../index'
 
 describe('eventJobId', () => {
   it('is deterministic per tenant and messageId, and a valid BullMQ id', () => {
@@ -20,5 +20,15 @@ describe('dedupeKey', () => {
       /^ucd:dd:acme:[A-Za-z0-9_-]{22}$/,
     )
     expect(dedupeKey('ucd', 'a', 'm')).not.toBe(dedupeKey('ucd', 'b', 'm'))
+  })
+})
+
+describe('eventKeys', () => {
+  it('gives the same job id and dedupe key as eventJobId and dedupeKey', () => {
+    const messageId = 'ajs-f8ca1e4de5024d9430b3928bd8ac6b96'
+    expect(eventKeys('ucd', 'acme', messageId)).toEqual({
+      jobId: eventJobId('acme', messageId),
+      dedupeKey: dedupeKey('ucd', 'acme', messageId),
+    })
   })
 })

@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals'
+import { renderMarkdownReport, renderReport } from '../report'
+import { checkTargets } from '../targets'
+import { results } from './fixtures'
+
+describe('renderReport', () => {
+  const r = results()
+  r.targets = checkTargets(r)
+  const text = renderReport(r)
+
+  it('heads the report with the machine, the versions and the load', () => {
+    expect(text).toContain('2 cores (Test CPU)')
+    expect(text).toContain('bullmq 6.7.0, ioredis 6.0.0, fastify 5.12.8')
+    expect(text).toContain('redis-server 7.0.15')
+    expect(text).toContain('hash-max-listpack-value 4096')
+    expect(text).toContain('load average: start 0.50/0.40/0.30 (1/5/15 min)')
+  })
+
+  it('prints the ingest ratios against bare addBulk and bare Fastify', () => {
+    const line = text.split('\n').find(l => l.startsWith('/v1/batch ingest'))
+    expect(line).toMatch(/9,000\s+90\s+12\s+40\s+100\s+50\s+60%\s+10%$/)
+  })
+
+  it('prints the worker ratios and, with latency, the ideal', () => {
+    const lines = text.split('\n')
+    expect(lines.find(l => /^0 ms\s+50\s/.test(l))).toMatch(/900\s+1,000\s+90%\s+-\s+-\s+-/)
+    expect(lines.find(l => /^50 ms\s+200\s/.test(l))).toMatch(/1,100\s+1,300\s+85%\s+4,000\s+28%\s+33%/)
+  })
+
+  it('prints scale-out, memory and every target with its result', () => {
+    expect(text).toMatch(/^2\s+1,400\s+2,000\s+70%\s+2\.00x/m)
+    expect(text).toMatch(/^waiting event\s+20,000/m)
+    expect(text).toMatch(/Redis bytes per dedupe marker\s+125 B\s+<= 150 B\s+PASS/)
+    expect(text).toMatch(/worker vs latency-bound ideal, 50 ms, concurrency 200\s+28%\s+>= 80%\s+MISS/)
+  })
+
+  it('renders the same tables as markdown', () => {
+    const md = renderMarkdownReport(r)
+    expect(md).toContain('| run | events/s | req/s |')
+    expect(md).toContain('| Redis bytes per dedupe marker | 125 B | <= 150 B | PASS |')
+  })
+})

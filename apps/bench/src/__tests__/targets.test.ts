@@ -1,0 +1,63 @@
+import { describe, expect, it } from '@jest/globals'
+import { checkTargets, LIMITS, pickRun } from '../targets'
+import { drainRun, results } from './fixtures'
+
+describe('checkTargets', () => {
+  it('checks every target of the issue against the run', () => {
+    const checks = checkTargets(results())
+    const byId = Object.fromEntries(checks.map(c => [c.id, c]))
+    expect(checks.map(c => c.id)).toEqual([
+      'ingest-batch-vs-addbulk',
+      'worker-vs-bare-0ms-c1',
+      'worker-vs-bare-0ms-c10',
+      'worker-vs-bare-0ms-c50',
+      'worker-vs-bare-0ms-c200',
+      'worker-vs-ideal-50ms-c200',
+      'redis-bytes-per-waiting-event',
+      'redis-bytes-per-dedupe-marker',
+      'worker-rss-c200',
+    ])
+    expect(byId['ingest-batch-vs-addbulk']).toMatchObject({ measured: 0.6, status: 'PASS' })
+    expect(byId['worker-vs-bare-0ms-c50']).toMatchObject({ measured: 0.9, status: 'PASS' })
+    // 1,100 of an ideal 4,000 events/s.
+    expect(byId['worker-vs-ideal-50ms-c200']).toMatchObject({ measured: 0.275, status: 'MISS' })
+    expect(byId['redis-bytes-per-waiting-event']).toMatchObject({ measured: 1860, status: 'PASS' })
+    expect(byId['redis-bytes-per-dedupe-marker']).toMatchObject({ measured: 125, status: 'PASS' })
+    expect(byId['worker-rss-c200']).toMatchObject({ measured: 150 * 1024 * 1024, status: 'PASS' })
+  })
+
+  it('misses a limit that is not met, on either side', () => {
+    const r = results()
+    r.memory!.dedupeMarker.bytesPerItem = LIMITS.redisBytesPerDedupeMarker + 1
+    r.ingest!.batch.ingest.eventsPerSec = 7000
+    const byId = Object.fromEntries(checkTargets(r).map(c => [c.id, c.status]))
+    expect(byId['redis-bytes-per-dedupe-marker']).toBe('MISS')
+    expect(byId['ingest-batch-vs-addbulk']).toBe('MISS')
+  })
+
+  it('takes the largest RSS of any run at concurrency 200', () => {
+    const r = results()
+    r.worker!.runs.push(drainRun('ucd', 50, 200, 900, { round: 2, peakRssBytes: 250 * 1024 * 1024 }))
+    const rss = checkTargets(r).find(c => c.id === 'worker-rss-c200')
+    expect(rss).toMatchObject({ measured: 250 * 1024 * 1024, status: 'MISS' })
+  })
+
+  it('answers N/A for what did not run', () => {
+    const checks = checkTargets({})
+    expect(checks.every(c => c.status === 'N/A')).toBe(true)
+    expect(checks).toHaveLength(9)
+  })
+})
+
+describe('pickRun', () => {
+  it('takes the median round of a configuration', () => {
+    const runs = [
+      drainRun('ucd', 0, 10, 900, { round: 1 }),
+      drainRun('ucd', 0, 10, 700, { round: 2 }),
+      drainRun('ucd', 0, 10, 800, { round: 3 }),
+      drainRun('bare', 0, 10, 1000),
+    ]
+    expect(pickRun(runs, 'ucd', 0, 10)?.round).toBe(3)
+    expect(pickRun(runs, 'ucd', 50, 10)).toBeUndefined()
+  })
+})

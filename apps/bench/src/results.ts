@@ -1,0 +1,175 @@
+// The shape of one benchmark run: what is printed and written to results/*.json.
+
+export interface MachineInfo {
+  cores: number
+  cpuModel: string
+  totalMemoryBytes: number
+  node: string
+  platform: string
+  versions: {
+    bullmq: string
+    ioredis: string
+    fastify: string
+    autocannon: string
+    axios: string
+    redisServer: string
+  }
+}
+
+/** os.loadavg() at a moment of the run (1, 5 and 15 minutes). */
+export interface LoadSample {
+  at: string
+  phase: string
+  loadavg: [number, number, number]
+}
+
+/** One autocannon run against an HTTP server. */
+export interface HttpRun {
+  target: 'ingest' | 'bare-fastify'
+  route: string
+  connections: number
+  durationS: number
+  /** 2xx responses. */
+  requests: number
+  non2xx: number
+  errors: number
+  eventsPerRequest: number
+  requestsPerSec: number
+  eventsPerSec: number
+  latencyP50Ms: number
+  latencyP99Ms: number
+  /** CPU time per event of the server process and of Redis, in microseconds. */
+  cpuUsPerEvent: CpuPerEvent
+  loadavg1: number
+}
+
+export interface CpuPerEvent {
+  process: number
+  redis: number
+}
+
+/** The bare BullMQ producer: `loops` parallel loops of `addBulk(eventsPerCall jobs)`. */
+export interface AddBulkRun {
+  loops: number
+  eventsPerCall: number
+  durationS: number
+  calls: number
+  eventsPerSec: number
+  latencyP50Ms: number
+  latencyP99Ms: number
+  cpuUsPerEvent: CpuPerEvent
+  loadavg1: number
+}
+
+/**
+ * One route: the ingest and the bare addBulk loop run in alternation (`rounds` times each, so load
+ * from elsewhere hits both alike); the run shown is the median round of each.
+ */
+export interface IngestComparison {
+  rounds: number
+  ingest: HttpRun
+  bareFastify: HttpRun
+  bareAddBulk: AddBulkRun
+  /** events/s of every round, in order. */
+  ingestRounds: number[]
+  bareAddBulkRounds: number[]
+}
+
+export interface IngestSection {
+  logLevel: string
+  connections: number
+  /** JSON bytes of one event as sent. */
+  eventBytes: number
+  /** JSON bytes of one /v1/batch body (100 events). */
+  batchBodyBytes: number
+  batch: IngestComparison
+  track: IngestComparison
+  /** VmHWM after the runs above. */
+  peakRssBytes: { ingest: number; bareFastify: number; bareAddBulk: number }
+}
+
+/** One drain of a pre-filled queue by one or more worker processes. */
+export interface DrainRun {
+  impl: 'ucd' | 'bare'
+  /** 1, 2, ...: the same configuration runs once per round (ucd and bare alternating). */
+  round: number
+  latencyMs: number
+  /** Per process. */
+  concurrency: number
+  processes: number
+  /** Events delivered between the first delivery and the end of the drain (the measured ones). */
+  events: number
+  /** Events pre-filled (all delivered). */
+  prefilled: number
+  seconds: number
+  eventsPerSec: number
+  /** processes × concurrency / latency, when the simulator adds latency. */
+  idealEventsPerSec?: number
+  /** Largest VmHWM of the worker processes. */
+  peakRssBytes: number
+  /** CPU used during the measured window, in % of one core: the worker processes together, the simulator, Redis. */
+  cpuPercent: { workers: number; simulator: number; redis: number }
+  /** CPU time of the worker processes per event, in microseconds. */
+  workerCpuUsPerEvent: number
+  loadavg1: number
+}
+
+export interface WorkerSection {
+  logLevel: string
+  /** Rounds of each configuration; the tables show the median round. */
+  rounds: number
+  users: number
+  eventBytes: number
+  runs: DrainRun[]
+  scaleOut: DrainRun[]
+}
+
+/** Redis memory of `items` things, from `INFO memory` used_memory before and after. */
+export interface MemoryItem {
+  items: number
+  usedMemoryDeltaBytes: number
+  /** Of the delta: BullMQ's events streams (bounded at about 10 000 entries per queue, whatever the count). */
+  streamBytes: number
+  bytesPerItem: number
+  bytesPerItemExcludingStreams: number
+}
+
+export interface MemorySection {
+  events: number
+  /** JSON bytes of one event as sent. */
+  eventBytes: number
+  /** JSON bytes of one job's data as stored (the normalised event and its envelope). */
+  jobDataBytes: number
+  waitingEvent: MemoryItem
+  dedupeMarker: MemoryItem
+  dlqRecord: MemoryItem
+}
+
+export interface TargetCheck {
+  id: string
+  description: string
+  measured: number | undefined
+  limit: number
+  comparison: '>=' | '<='
+  unit: 'ratio' | 'bytes'
+  status: 'PASS' | 'MISS' | 'N/A'
+}
+
+export interface BenchResults {
+  schema: 1
+  mode: 'quick' | 'full'
+  startedAt: string
+  finishedAt: string
+  durationS: number
+  machine: MachineInfo
+  /** The private redis-server: no persistence; the memory settings of infra/redis/redis.conf. */
+  redis: { persistence: 'none'; settings: Record<string, string> }
+  /** Set when the apps measured were those of another checkout (`--apps-from`). */
+  appsFrom?: string
+  load: LoadSample[]
+  ingest?: IngestSection
+  worker?: WorkerSection
+  memory?: MemorySection
+  targets: TargetCheck[]
+  notes: string[]
+}

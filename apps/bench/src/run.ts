@@ -1,0 +1,153 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { startRedisServer, type RedisServerHandle } from '@ucd/testing'
+import { Redis } from 'ioredis'
+import { BenchContext, MODES, resolvePaths, type ModeSettings, type ProfiledApp } from './context'
+import { stopLoad } from './load'
+import { machineInfo } from './machine'
+import { ProcessGroup } from './procs'
+import { shippedMemorySettings } from './redis-conf'
+import { renderProfileSummary, summarizeProfile, type CpuProfile } from './profile'
+import type { BenchResults } from './results'
+import { runIngestSection } from './scenarios/ingest'
+import { runMemorySection } from './scenarios/memory'
+import { runWorkerSection } from './scenarios/worker'
+import { round } from './stats'
+import { checkTargets } from './targets'
+
+export const SECTIONS = ['ingest', 'worker', 'scale', 'memory'] as const
+export type Section = (typeof SECTIONS)[number]
+
+export interface RunOptions {
+  mode: ModeSettings['mode']
+  sections: readonly Section[]
+  /** Environment the child processes start from (PATH etc.); their settings are added per process. */
+  baseEnv: Readonly<Record<string, string | undefined>>
+  /** Run these apps with `node --cpu-prof` and print their top frames. */
+  profile: readonly ProfiledApp[]
+  /** Where .cpuprofile files go. */
+  profileDir: string
+  keepLogs: boolean
+  /** Root of another checkout whose apps (and redis.conf) to measure instead of this workspace's. */
+  appsFrom?: string
+  overrides?: Partial<ModeSettings>
+  log: (message: string) => void
+}
+
+/** What a run leaves to clean up when it is interrupted. */
+export interface Running {
+  group: ProcessGroup
+  redis?: RedisServerHandle
+}
+
+/** Variables the children may inherit; everything else (REDIS_URL, TENANTS_FILE, ...) is set per child. */
+const INHERITED = ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'SYSTEMROOT'] as const
+
+export async function runBench(options: RunOptions, running: (r: Running) => void): Promise<BenchResults> {
+  const startedAt = new Date()
+  const settings: ModeSettings = { ...MODES[options.mode], ...options.overrides }
+  const logDir = mkdtempSync(join(tmpdir(), 'ucd-bench-'))
+  const env: Record<string, string | undefined> = {}
+  for (const name of INHERITED) if (options.baseEnv[name] !== undefined) env[name] = options.baseEnv[name]
+  const group = new ProcessGroup(logDir, env)
+  const handles: Running = { group }
+  running(handles)
+  let failed = true
+  try {
+    const redisServer = await startRedisServer()
+    handles.redis = redisServer
+    const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 3 })
+    try {
+      if (options.profile.length > 0) mkdirSync(options.profileDir, { recursive: true })
+      const nodeArgs = (app: ProfiledApp): string[] =>
+        options.profile.includes(app)
+          ? [
+              '--cpu-prof',
+              `--cpu-prof-dir=${options.profileDir}`,
+              `--cpu-prof-name=${app}-${Date.now()}-\${pid}.cpuprofile`,
+            ]
+          : []
+      const ctx = new BenchContext(
+        settings,
+        resolvePaths(options.appsFrom),
+        group,
+        redisServer.url,
+        redis,
+        redisServer.pid,
+        logDir,
+        nodeArgs,
+        options.log,
+      )
+      const redisSettings = shippedMemorySettings(options.appsFrom)
+      for (const [name, value] of Object.entries(redisSettings)) await redis.config('SET', name, value)
+      const machine = await machineInfo(redis)
+      ctx.sample('start')
+      options.log(
+        `bench (${settings.mode}): private redis-server ${machine.versions.redisServer} at ${redisServer.url}, ` +
+          `logs in ${logDir}, load average ${ctx.load[0]?.loadavg.join(' ')}`,
+      )
+      const results: BenchResults = {
+        schema: 1,
+        mode: settings.mode,
+        startedAt: startedAt.toISOString(),
+        finishedAt: '',
+        durationS: 0,
+        machine,
+        redis: { persistence: 'none', settings: redisSettings },
+        ...(options.appsFrom === undefined ? {} : { appsFrom: options.appsFrom }),
+        load: ctx.load,
+        targets: [],
+        notes: ctx.notes,
+      }
+      if (options.sections.includes('ingest')) results.ingest = await runIngestSection(ctx)
+      if (options.sections.includes('worker') || options.sections.includes('scale')) {
+        results.worker = await runWorkerSection(ctx, {
+          perConcurrency: options.sections.includes('worker'),
+          scaleOut: options.sections.includes('scale'),
+        })
+      }
+      if (options.sections.includes('memory')) results.memory = await runMemorySection(ctx)
+      ctx.sample('end')
+      results.targets = checkTargets(results)
+      const finishedAt = new Date()
+      results.finishedAt = finishedAt.toISOString()
+      results.durationS = round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1)
+      const busy = ctx.load.filter(l => l.loadavg[0] > machine.cores).length
+      if (busy > 0) {
+        ctx.notes.push(
+          `the 1-minute load average was above the core count (${machine.cores}) at ${busy} of ${ctx.load.length} samples: other work was running, figures may be noisy`,
+        )
+      }
+      failed = false
+      return results
+    } finally {
+      await group.killAll()
+      redis.disconnect()
+    }
+  } finally {
+    stopLoad()
+    await group.killAll()
+    await handles.redis?.stop()
+    if (options.profile.length > 0) printProfiles(options)
+    if (!options.keepLogs && !failed) rmSync(logDir, { recursive: true, force: true })
+    else options.log(`process logs kept in ${logDir}`)
+  }
+}
+
+function printProfiles(options: RunOptions): void {
+  let files: string[]
+  try {
+    files = readdirSync(options.profileDir).filter(f => f.endsWith('.cpuprofile'))
+  } catch {
+    return
+  }
+  for (const file of files.sort()) {
+    try {
+      const profile = JSON.parse(readFileSync(join(options.profileDir, file), 'utf8')) as CpuProfile
+      options.log(renderProfileSummary(join(options.profileDir, file), summarizeProfile(profile, 30)))
+    } catch (error) {
+      options.log(`could not read ${file}: ${error instanceof Error ? error.message : String(error)}`)
+    }
+  }
+}

@@ -1,0 +1,133 @@
+import type { BenchResults, DrainRun, TargetCheck } from './results'
+import { medianBy, ratio } from './stats'
+
+/** The issue's limits. 200 MB is read as 200 MiB. */
+export const LIMITS = {
+  ingestBatchVsAddBulk: 0.5,
+  workerVsBareAtZeroLatency: 0.7,
+  workerVsIdealAt200: 0.8,
+  redisBytesPerWaitingEvent: 2048,
+  redisBytesPerDedupeMarker: 150,
+  workerRssAt200: 200 * 1024 * 1024,
+} as const
+
+/** The median round of one worker configuration (by events/s), or undefined when it did not run. */
+export function pickRun(
+  runs: readonly DrainRun[],
+  impl: DrainRun['impl'],
+  latencyMs: number,
+  concurrency: number,
+  processes = 1,
+): DrainRun | undefined {
+  return medianBy(
+    runs.filter(
+      r =>
+        r.impl === impl &&
+        r.latencyMs === latencyMs &&
+        r.concurrency === concurrency &&
+        r.processes === processes,
+    ),
+    r => r.eventsPerSec,
+  )
+}
+
+const find = (runs: readonly DrainRun[], impl: DrainRun['impl'], latencyMs: number, concurrency: number) =>
+  pickRun(runs, impl, latencyMs, concurrency)
+
+function check(
+  id: string,
+  description: string,
+  measured: number | undefined,
+  comparison: TargetCheck['comparison'],
+  limit: number,
+  unit: TargetCheck['unit'],
+): TargetCheck {
+  const status =
+    measured === undefined
+      ? 'N/A'
+      : (comparison === '>=' ? measured >= limit : measured <= limit)
+        ? 'PASS'
+        : 'MISS'
+  return { id, description, measured, limit, comparison, unit, status }
+}
+
+/** Every target of the issue, checked against what the run measured (N/A for a section not run). */
+export function checkTargets(results: Pick<BenchResults, 'ingest' | 'worker' | 'memory'>): TargetCheck[] {
+  const checks: TargetCheck[] = []
+  const batch = results.ingest?.batch
+  checks.push(
+    check(
+      'ingest-batch-vs-addbulk',
+      'ingest /v1/batch events/s vs bare addBulk',
+      ratio(batch?.ingest.eventsPerSec, batch?.bareAddBulk.eventsPerSec),
+      '>=',
+      LIMITS.ingestBatchVsAddBulk,
+      'ratio',
+    ),
+  )
+  const runs = results.worker?.runs ?? []
+  const zeroLatency = [...new Set(runs.filter(r => r.latencyMs === 0).map(r => r.concurrency))].sort(
+    (a, b) => a - b,
+  )
+  for (const concurrency of zeroLatency.length > 0 ? zeroLatency : [1, 10, 50, 200]) {
+    checks.push(
+      check(
+        `worker-vs-bare-0ms-c${concurrency}`,
+        `worker vs bare worker, 0 ms, concurrency ${concurrency}`,
+        ratio(
+          find(runs, 'ucd', 0, concurrency)?.eventsPerSec,
+          find(runs, 'bare', 0, concurrency)?.eventsPerSec,
+        ),
+        '>=',
+        LIMITS.workerVsBareAtZeroLatency,
+        'ratio',
+      ),
+    )
+  }
+  const at200 = find(runs, 'ucd', 50, 200)
+  checks.push(
+    check(
+      'worker-vs-ideal-50ms-c200',
+      'worker vs latency-bound ideal, 50 ms, concurrency 200',
+      ratio(at200?.eventsPerSec, at200?.idealEventsPerSec),
+      '>=',
+      LIMITS.workerVsIdealAt200,
+      'ratio',
+    ),
+  )
+  checks.push(
+    check(
+      'redis-bytes-per-waiting-event',
+      'Redis bytes per waiting 1 KB event',
+      results.memory?.waitingEvent.bytesPerItem,
+      '<=',
+      LIMITS.redisBytesPerWaitingEvent,
+      'bytes',
+    ),
+  )
+  checks.push(
+    check(
+      'redis-bytes-per-dedupe-marker',
+      'Redis bytes per dedupe marker',
+      results.memory?.dedupeMarker.bytesPerItem,
+      '<=',
+      LIMITS.redisBytesPerDedupeMarker,
+      'bytes',
+    ),
+  )
+  // Every run at concurrency 200, not only the median ones: the largest peak counts.
+  const rssAt200 = runs
+    .filter(r => r.impl === 'ucd' && r.concurrency === 200 && r.processes === 1)
+    .map(r => r.peakRssBytes)
+  checks.push(
+    check(
+      'worker-rss-c200',
+      'worker peak RSS at concurrency 200',
+      rssAt200.length > 0 ? Math.max(...rssAt200) : undefined,
+      '<=',
+      LIMITS.workerRssAt200,
+      'bytes',
+    ),
+  )
+  return checks
+}
