@@ -11,14 +11,18 @@ import type { Redis } from 'ioredis'
 import { UnavailableError } from './errors'
 import type { IngestMetrics } from './metrics'
 
-/** Marker values: `p` while the request that set it is enqueueing, `c` once its job is in Redis. */
-const PENDING = 'p'
-const COMMITTED = 'c'
+/**
+ * Marker values: `0` while the request that set it is enqueueing, `1` once its job is in Redis.
+ * Small integers, so Redis stores the value as a shared object (with `noeviction`): 138 bytes per
+ * marker instead of 169 with a one-letter string (apps/bench).
+ */
+const PENDING = '0'
+const COMMITTED = '1'
 /** A pending marker outlives its request only if the process dies mid-request; it then expires. */
 const PENDING_TTL_MS = 60_000
 
 /**
- * Reserve: for each key, `SET key p PX ttl NX`; answers per key 1 (set: this request owns it),
+ * Reserve: for each key, `SET key 0 PX ttl NX`; answers per key 1 (set: this request owns it),
  * 2 (already committed: a duplicate) or 0 (another request's pending marker). One command per
  * request instead of two per event: the dedupe used to cost more CPU than the enqueue itself.
  */
@@ -35,7 +39,7 @@ for i, key in ipairs(KEYS) do
 end
 return out`
 
-/** Commit: `SET key c PX window` for each key, in one command. */
+/** Commit: `SET key 1 PX window` for each key, in one command. */
 const COMMIT_LUA = `
 for _, key in ipairs(KEYS) do
   redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
@@ -72,9 +76,9 @@ export interface EnqueueResult {
  * the connection is first ready, so the ingest starts, and answers 503, while Redis is down.
  *
  * Dedupe: a small marker per (tenant, messageId) with a TTL, never a retained job. A request reserves
- * the markers of its events (`SET NX PX`, value `p`, one Lua script for all of them), adds the jobs
- * with one `addBulk`, then commits the markers (`c`, TTL = the window, one script again). Only a committed marker makes a later event a duplicate, so a
- * marker left behind by a failed or interrupted request never hides an event that was not enqueued;
+ * the markers of its events (`SET NX PX`, value `0`, one Lua script for all of them), adds the jobs
+ * with one `addBulk`, then commits the markers (`1`, TTL = the window, one script again). Only a
+ * committed marker makes a later event a duplicate, so a marker left behind by a failed or interrupted request never hides an event that was not enqueued;
  * if `addBulk` fails, the markers this request set are deleted.
  */
 export class EventProducer {

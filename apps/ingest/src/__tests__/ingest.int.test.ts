@@ -274,7 +274,7 @@ describe('dedupe by (tenant, messageId)', () => {
     const messageId = mid('marker')
     await post(app, '/v1/identify', identify({ messageId }))
     const key = dedupeKey(prefix, 'default', messageId)
-    expect(await redis.get(key)).toBe('c')
+    expect(await redis.get(key)).toBe('1')
     const ttl = await redis.pttl(key)
     expect(ttl).toBeGreaterThan(1440 * 60_000 - 60_000)
     expect(ttl).toBeLessThanOrEqual(1440 * 60_000)
@@ -333,7 +333,7 @@ describe('when addBulk fails', () => {
     await redis.del(`${brokenPrefix}:events:id`)
     const retried = await post(broken, '/v1/track', track({ messageId }))
     expect(json(retried)).toMatchObject({ accepted: 1, duplicate: 0 })
-    expect(await redis.get(dedupeKey(brokenPrefix, 'default', messageId))).toBe('c')
+    expect(await redis.get(dedupeKey(brokenPrefix, 'default', messageId))).toBe('1')
   })
 })
 
