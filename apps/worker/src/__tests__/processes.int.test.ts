@@ -149,7 +149,11 @@ describe('worker processes', () => {
     )
     await waitFor(async () => (await deliveredNumbers()).length >= 30, { description: 'delivery under way' })
     await redis.kill()
-    await sleep(1500)
+    const readyUrl = worker.metricsUrl.replace('/metrics', '/health/ready')
+    await waitFor(async () => (await fetch(readyUrl)).status === 503, {
+      description: 'not ready while Redis is down (it cannot make progress)',
+    })
+    expect((await fetch(worker.metricsUrl.replace('/metrics', '/health/live'))).status).toBe(200)
     await redis.start()
     await waitFor(allDelivered(200), { timeoutMs: 60_000, intervalMs: 500, description: 'all 200 delivered' })
     expect(worker.proc.child.exitCode).toBeNull()
