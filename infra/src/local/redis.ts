@@ -1,13 +1,12 @@
 import { accessSync, constants } from 'node:fs'
-import { connect as netConnect, type Socket } from 'node:net'
 import { delimiter, join } from 'node:path'
-import { connect as tlsConnect } from 'node:tls'
+import { pingRedis } from '@ucd/testing'
 import { StackError } from './errors'
 
 // Where the local stack's Redis comes from, in design.md's order: REDIS_URL if set (it must answer),
 // else 127.0.0.1:6379 if it answers, else a redis-server binary the stack starts on a free port in a
 // temporary directory, else a clear message. (The same order as @ucd/testing's startRedis, without the
-// container fallback; that package is a test helper, so the launcher has its own small copy.)
+// container fallback; the PING is @ucd/testing's.)
 
 export const DEFAULT_LOCAL_REDIS_URL = 'redis://127.0.0.1:6379'
 
@@ -21,54 +20,6 @@ export const HOW_TO_GET_REDIS = [
 
 export type RedisChoice =
   { kind: 'url'; url: string; source: 'REDIS_URL' | 'local' } | { kind: 'server'; binary: string }
-
-/**
- * Answers true when a Redis at `url` replies PONG within `timeoutMs`; never throws. Speaks RESP on a
- * plain socket (AUTH first when the URL has a password) so that nothing lingers after it returns.
- */
-export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean> {
-  let parsed: URL
-  try {
-    parsed = new URL(url)
-  } catch {
-    return false
-  }
-  const host = parsed.hostname.replace(/^\[|\]$/g, '') || '127.0.0.1'
-  const port = Number(parsed.port || 6379)
-  const commands: string[][] = []
-  if (parsed.password) {
-    const password = decodeURIComponent(parsed.password)
-    commands.push(
-      parsed.username ? ['AUTH', decodeURIComponent(parsed.username), password] : ['AUTH', password],
-    )
-  }
-  commands.push(['PING'])
-  const payload = commands
-    .map(args => `*${args.length}\r\n${args.map(a => `$${Buffer.byteLength(a)}\r\n${a}\r\n`).join('')}`)
-    .join('')
-  const tls = parsed.protocol === 'rediss:'
-  return new Promise(resolve => {
-    const socket: Socket = tls ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port })
-    let reply = ''
-    let done = false
-    const finish = (ok: boolean): void => {
-      if (done) return
-      done = true
-      clearTimeout(timer)
-      socket.destroy()
-      resolve(ok)
-    }
-    const timer = setTimeout(() => finish(false), timeoutMs)
-    socket.once(tls ? 'secureConnect' : 'connect', () => socket.write(payload))
-    socket.on('data', (chunk: Buffer) => {
-      reply += chunk.toString()
-      if (reply.startsWith('-')) finish(false)
-      else if (reply.includes('+PONG')) finish(true)
-    })
-    socket.on('error', () => finish(false))
-    socket.on('close', () => finish(reply.includes('+PONG')))
-  })
-}
 
 /** The first executable `redis-server` on `path` (a PATH-style list), without running a shell. */
 export function findRedisServer(path: string | undefined): string | undefined {
@@ -132,3 +83,5 @@ export async function chooseRedis(options: ChooseRedisOptions): Promise<RedisCho
 export function redisServerArgs(port: number, dir: string): string[] {
   return ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no']
 }
+
+export { pingRedis }

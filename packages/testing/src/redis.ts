@@ -62,7 +62,10 @@ export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean>
         ? tlsConnect({ host, port, servername: host })
         : netConnect({ host, port })
     let reply = ''
+    let done = false
     const finish = (ok: boolean): void => {
+      if (done) return
+      done = true
       clearTimeout(timer)
       socket.destroy()
       resolve(ok)
