@@ -1,10 +1,10 @@
 import { loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
-import { freePort } from '@ucd/testing'
+import { freePort, httpOk } from '@ucd/testing'
 import { SimAdmin } from '@ucd/usercom-sim'
 import type { Redis } from 'ioredis'
 import type { ProcessGroup, Child } from './procs'
-import { httpOk, waitUntil } from './procs'
+import { waitUntil } from './procs'
 import type { LoadSample } from './results'
 import { round } from './stats'
 

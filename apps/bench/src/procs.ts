@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { sleep } from '@ucd/testing'
 
 // Child processes of a benchmark run: each one's output goes to a log file (never through a pipe the
 // bench would have to read, which would cost the bench CPU), and every child is killed when the run
@@ -108,8 +109,6 @@ export function peakRssBytes(pid: number): number | undefined {
   }
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-
 /** Polls `check` until it answers true; throws after `timeoutMs` with `what` and the child's last output. */
 export async function waitUntil(
   what: string,
@@ -131,17 +130,6 @@ export async function waitUntil(
       throw new Error(`timed out waiting for ${what}${tail}`)
     }
     await sleep(options.intervalMs ?? 50)
-  }
-}
-
-/** True when GET `url` answers 2xx within a second. */
-export async function httpOk(url: string): Promise<boolean> {
-  try {
-    const response = await fetch(url, { signal: AbortSignal.timeout(1000) })
-    await response.arrayBuffer()
-    return response.ok
-  } catch {
-    return false
   }
 }
 

@@ -5,6 +5,7 @@ import { Analytics } from '@segment/analytics-node'
 import type { ReplaySummary } from '@ucd/admin'
 import { TenantsFileSchema } from '@ucd/config'
 import { DeadLetterRecordSchema } from '@ucd/queue'
+import { sleep } from '@ucd/testing'
 import { SimAdmin, type SimAppState, type SimState } from '@ucd/usercom-sim'
 import { z } from 'zod'
 import { REPO_ROOT } from '../files'
@@ -29,8 +30,6 @@ export interface DemoOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 60_000
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-
 const DlqListSchema = z.array(DeadLetterRecordSchema.extend({ id: z.string() }))
 type DlqRecord = z.infer<typeof DlqListSchema>[number]
 

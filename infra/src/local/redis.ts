@@ -1,6 +1,6 @@
 import { accessSync, constants } from 'node:fs'
 import { delimiter, join } from 'node:path'
-import { pingRedis } from '@ucd/testing'
+import { pingRedis, redactUrl } from '@ucd/testing'
 import { StackError } from './errors'
 
 // Where the local stack's Redis comes from, in design.md's order: REDIS_URL if set (it must answer),
@@ -36,17 +36,6 @@ export function findRedisServer(path: string | undefined): string | undefined {
   return undefined
 }
 
-/** A Redis URL with any password replaced, for messages. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url)
-    if (parsed.password) parsed.password = '***'
-    return parsed.toString().replace(/\/$/, '')
-  } catch {
-    return '<unparseable URL>'
-  }
-}
-
 export interface ChooseRedisOptions {
   /** REDIS_URL, when set. */
   redisUrl: string | undefined
@@ -63,7 +52,7 @@ export async function chooseRedis(options: ChooseRedisOptions): Promise<RedisCho
     if (await pingRedis(fromEnv, 2000)) return { kind: 'url', url: fromEnv, source: 'REDIS_URL' }
     throw new StackError(
       'UCD_ERR_STACK_NO_REDIS',
-      `REDIS_URL is set, but no Redis answers PING at ${redactRedisUrl(fromEnv)}.\n` +
+      `REDIS_URL is set, but no Redis answers PING at ${redactUrl(fromEnv)}.\n` +
         'Start that Redis, fix REDIS_URL, or unset it to use a local one.\n' +
         HOW_TO_GET_REDIS,
     )
@@ -74,7 +63,7 @@ export async function chooseRedis(options: ChooseRedisOptions): Promise<RedisCho
   if (binary) return { kind: 'server', binary }
   throw new StackError(
     'UCD_ERR_STACK_NO_REDIS',
-    `No Redis: REDIS_URL is not set, nothing answers at ${redactRedisUrl(localUrl)}, and there is no redis-server on PATH.\n` +
+    `No Redis: REDIS_URL is not set, nothing answers at ${redactUrl(localUrl)}, and there is no redis-server on PATH.\n` +
       HOW_TO_GET_REDIS,
   )
 }

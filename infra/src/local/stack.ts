@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
+import { httpOk, redactUrl, sleep } from '@ucd/testing'
 import { ConfigError, formatConfigProblems, loadConfig, type Config } from '@ucd/config'
 import { parseSimEnv } from '@ucd/usercom-sim'
 import { REPO_ROOT } from '../files'
@@ -17,7 +17,7 @@ import {
   type TenantPlan,
 } from './plan'
 import { choosePort, freePort, type ChosenPort } from './ports'
-import { chooseRedis, findRedisServer, pingRedis, redactRedisUrl, redisServerArgs } from './redis'
+import { chooseRedis, findRedisServer, pingRedis, redisServerArgs } from './redis'
 import {
   processExists,
   readStackInfo,
@@ -77,23 +77,6 @@ class Stopped extends Error {
     this.name = 'Stopped'
     Object.setPrototypeOf(this, new.target.prototype)
   }
-}
-
-const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
-
-function httpOk(url: string): Promise<boolean> {
-  return new Promise(resolve => {
-    const req = request(url, { method: 'GET', timeout: 1000 }, res => {
-      res.resume()
-      resolve(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300)
-    })
-    req.on('error', () => resolve(false))
-    req.on('timeout', () => {
-      req.destroy()
-      resolve(false)
-    })
-    req.end()
-  })
 }
 
 /** The command line of a running process (`ps`), or undefined when it cannot be read. */
@@ -355,7 +338,7 @@ export function startStack(options: StackOptions): StackHandle {
     const redisSource =
       redisChoice.kind === 'server'
         ? `its own redis-server on 127.0.0.1:${String(redisPort)} (nothing persisted; stopped on exit)`
-        : `${redactRedisUrl(redisUrl)} (${redisChoice.source === 'REDIS_URL' ? 'REDIS_URL' : 'a Redis already running there'})`
+        : `${redactUrl(redisUrl)} (${redisChoice.source === 'REDIS_URL' ? 'REDIS_URL' : 'a Redis already running there'})`
     log(plan.summary)
     log(`Redis: ${redisSource}, queue prefix "${queuePrefix}"`)
     for (const line of notes) log(line)

@@ -17,6 +17,7 @@ export type {
 export { uniquePrefix, cleanupPrefix } from './prefix'
 export { freePort } from './ports'
 export { spawnApp } from './process'
+export { httpOk } from './http'
 export type { AppProcess, ExitResult, SpawnAppOptions } from './process'
 export { waitFor, sleep } from './wait'
 export type { WaitOptions } from './wait'

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { request } from 'node:http'
+import { httpOk } from './http'
 
 export interface SpawnAppOptions {
   /** Executable; defaults to the current Node binary. */
@@ -50,21 +50,6 @@ function installExitHook(): void {
   exitHookInstalled = true
   process.once('exit', () => {
     for (const child of running) child.kill('SIGKILL')
-  })
-}
-
-function httpOk(url: string): Promise<boolean> {
-  return new Promise(resolve => {
-    const req = request(url, { method: 'GET', timeout: 1000 }, res => {
-      res.resume()
-      resolve(res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300)
-    })
-    req.on('error', () => resolve(false))
-    req.on('timeout', () => {
-      req.destroy()
-      resolve(false)
-    })
-    req.end()
   })
 }
 

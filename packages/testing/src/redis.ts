@@ -248,7 +248,7 @@ export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url)
     if (parsed.password) parsed.password = '***'
-    return parsed.toString()
+    return parsed.toString().replace(/\/$/, '')
   } catch {
     return '<unparseable URL>'
   }

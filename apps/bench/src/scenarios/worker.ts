@@ -1,4 +1,4 @@
-import { freePort } from '@ucd/testing'
+import { freePort, httpOk, sleep } from '@ucd/testing'
 import {
   createEventsQueue,
   createRedisConnection,
@@ -10,7 +10,7 @@ import {
 import { normalizeEvent, type SegmentEvent } from '@ucd/segment'
 import type { Redis } from 'ioredis'
 import { SIM_API_KEY, SIM_APP, type BenchContext, type Simulator } from '../context'
-import { cpuTimeMs, httpOk, peakRssBytes, sleep, waitUntil, type Child } from '../procs'
+import { cpuTimeMs, peakRssBytes, waitUntil, type Child } from '../procs'
 import type { DrainRun, WorkerSection } from '../results'
 import { round } from '../stats'
 import { EVENT_BYTES, messageIdOf, TENANT_ID, trackEvent, userIdOf } from '../workload'

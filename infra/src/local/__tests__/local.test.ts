@@ -9,7 +9,8 @@ import type { SimAppState } from '@ucd/usercom-sim'
 import { runDemo } from '../demo'
 import { deliveredStream, describeCall, isDelivered, revokedStream } from '../demo-events'
 import { curlLine, envLine, planTenants, reachableHost, shellQuote } from '../plan'
-import { findRedisServer, redactRedisUrl, redisServerArgs } from '../redis'
+import { redactUrl } from '@ucd/testing'
+import { findRedisServer, redisServerArgs } from '../redis'
 import { isLeftover } from '../stack'
 import { readStackInfo, removeStackInfo, stackDir, writeStackInfo, type StackInfo } from '../stack-info'
 
@@ -125,8 +126,8 @@ describe('printed lines', () => {
   })
 
   it('hides a Redis password in messages', () => {
-    expect(redactRedisUrl('redis://:s3cret@redis.internal:6380/2')).toBe('redis://:***@redis.internal:6380/2')
-    expect(redactRedisUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379')
+    expect(redactUrl('redis://:s3cret@redis.internal:6380/2')).toBe('redis://:***@redis.internal:6380/2')
+    expect(redactUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379')
   })
 })
 
