@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import type { SimAttribute } from '../schema'
+import { SIM_VALUE_TYPES, type SimAttribute } from '../schema'
 import { attributeValueProblem, charLength, isDate, isDatetimeUtc, parseIsoDatetime } from '../values'
 import { createPrng } from '../prng'
 
@@ -46,16 +46,7 @@ describe('attribute values by value_type', () => {
   })
 
   it('null clears any type', () => {
-    for (const type of [
-      'string',
-      'integer',
-      'float',
-      'boolean',
-      'date',
-      'datetime',
-      'fixed',
-      'json',
-    ] as const) {
+    for (const type of SIM_VALUE_TYPES) {
       expect(attributeValueProblem(attr(type), null)).toBeUndefined()
     }
   })
