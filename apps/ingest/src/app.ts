@@ -49,21 +49,27 @@ export interface BuildAppOptions {
   newMessageId?: () => string
 }
 
-const SINGLE_ROUTES: ReadonlyArray<[string, EventType]> = [
-  ['identify', 'identify'],
-  ['track', 'track'],
-  ['page', 'page'],
-  ['screen', 'screen'],
-  ['group', 'group'],
-  ['alias', 'alias'],
-  ['i', 'identify'],
-  ['t', 'track'],
-  ['p', 'page'],
-  ['s', 'screen'],
-  ['g', 'group'],
-  ['a', 'alias'],
+// The short forms and /v1/b are what browser and mobile SDKs post to (segment-spec.md §1): the
+// caller there is the user's device, so its address becomes the events' context.ip.
+const SINGLE_ROUTES: ReadonlyArray<[string, EventType, 'client' | 'server']> = [
+  ['identify', 'identify', 'server'],
+  ['track', 'track', 'server'],
+  ['page', 'page', 'server'],
+  ['screen', 'screen', 'server'],
+  ['group', 'group', 'server'],
+  ['alias', 'alias', 'server'],
+  ['i', 'identify', 'client'],
+  ['t', 'track', 'client'],
+  ['p', 'page', 'client'],
+  ['s', 'screen', 'client'],
+  ['g', 'group', 'client'],
+  ['a', 'alias', 'client'],
 ]
-const BATCH_ROUTES = ['batch', 'import', 'b'] as const
+const BATCH_ROUTES: ReadonlyArray<[string, 'client' | 'server']> = [
+  ['batch', 'server'],
+  ['import', 'server'],
+  ['b', 'client'],
+]
 export const WEBHOOK_ROUTE = '/v1/webhook'
 
 const SINGLE_LIMIT: BodyLimit = { maxBytes: MAX_EVENT_BYTES, what: 'a single-event request' }
@@ -72,7 +78,7 @@ const BATCH_LIMIT: BodyLimit = { maxBytes: MAX_BATCH_BYTES, what: 'a batch reque
 /** Every route the ingest answers, for docs and tests. */
 export const INGEST_ROUTES: readonly string[] = [
   ...SINGLE_ROUTES.map(([path]) => `/v1/${path}`),
-  ...BATCH_ROUTES.map(path => `/v1/${path}`),
+  ...BATCH_ROUTES.map(([path]) => `/v1/${path}`),
   WEBHOOK_ROUTE,
   '/v1/m',
 ]
@@ -120,6 +126,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // Behind a load balancer, request.ip (context.ip of client events) comes from X-Forwarded-For
+    // only for the proxies INGEST_TRUST_PROXY names; by default the socket's peer is the client.
+    trustProxy: config.ingest.trustProxy,
     // A client that trickles its body never ties up the service for long.
     requestTimeout: 30_000,
     return503OnClosing: true,
@@ -287,7 +296,11 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
     let triage: Triage
     try {
-      triage = triageBody(route, body, { receivedAt, newMessageId: options.newMessageId })
+      triage = triageBody(route, body, {
+        receivedAt,
+        newMessageId: options.newMessageId,
+        requestIp: request.ip,
+      })
     } catch (error) {
       if (error instanceof IngestHttpError) throw error
       // The normaliser must never throw; if hostile input makes it, that input is the problem.
@@ -326,11 +339,13 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     })
   }
 
-  for (const [path, type] of SINGLE_ROUTES) {
-    app.post(`/v1/${path}`, { config: { ingest: { kind: 'single', type, limit: SINGLE_LIMIT } } }, ingest)
+  for (const [path, type, caller] of SINGLE_ROUTES) {
+    const route: IngestRoute = { kind: 'single', type, client: caller === 'client', limit: SINGLE_LIMIT }
+    app.post(`/v1/${path}`, { config: { ingest: route } }, ingest)
   }
-  for (const path of BATCH_ROUTES) {
-    app.post(`/v1/${path}`, { config: { ingest: { kind: 'batch', limit: BATCH_LIMIT } } }, ingest)
+  for (const [path, caller] of BATCH_ROUTES) {
+    const route: IngestRoute = { kind: 'batch', client: caller === 'client', limit: BATCH_LIMIT }
+    app.post(`/v1/${path}`, { config: { ingest: route } }, ingest)
   }
   app.post(WEBHOOK_ROUTE, { config: { ingest: { kind: 'webhook', limit: BATCH_LIMIT } } }, ingest)
   // analytics.js posts its own client-side metrics here every ~30 s: acknowledged and dropped.

@@ -10,7 +10,11 @@ import {
 import { InvalidRequestError } from './errors'
 
 /** What a route takes: one event (type from the path), a batch body, or Segment Webhooks' object or array. */
-export type IngestRouteKind = { kind: 'single'; type: EventType } | { kind: 'batch' } | { kind: 'webhook' }
+/** `client`: a route browsers and devices use (/v1/t, /v1/b, ...), where the caller's IP is the user's. */
+export type IngestRouteKind =
+  | { kind: 'single'; type: EventType; client: boolean }
+  | { kind: 'batch'; client: boolean }
+  | { kind: 'webhook' }
 
 /** Types accepted and answered 200 but never enqueued: this destination does not deliver them. */
 const NOT_DELIVERED_TYPES: ReadonlySet<string> = new Set(['screen', 'alias'])
@@ -41,6 +45,8 @@ export interface Triage {
 export interface TriageContext {
   receivedAt: Date
   newMessageId?: () => string
+  /** The caller's address: `context.ip` of client routes' events, and of events with `context.direct`. */
+  requestIp?: string
 }
 
 const isObject = (value: unknown): value is Record<string, unknown> =>
@@ -80,11 +86,11 @@ function sort(results: readonly NormalizeResult[], items: readonly unknown[], fa
 export function triageBody(route: IngestRouteKind, body: unknown, ctx: TriageContext): Triage {
   switch (route.kind) {
     case 'single': {
-      const result = normalizeEvent(body, { ...ctx, routeType: route.type })
+      const result = normalizeEvent(body, { ...ctx, routeType: route.type, clientPath: route.client })
       return sort([result], [body], route.type)
     }
     case 'batch': {
-      const batch = normalizeBatch(body, ctx)
+      const batch = normalizeBatch(body, { ...ctx, clientPath: route.client })
       if (!batch.ok) {
         throw new InvalidRequestError(
           'UCD_ERR_INVALID_BATCH',
@@ -97,16 +103,18 @@ export function triageBody(route: IngestRouteKind, body: unknown, ctx: TriageCon
       return sort(batch.results, items)
     }
     case 'webhook': {
+      // Segment's servers forward these: the caller's address is theirs, never the user's.
+      const { requestIp: _forwarder, ...itemCtx } = ctx
       if (Array.isArray(body)) {
         if (body.length === 0)
           throw new InvalidRequestError('UCD_ERR_EMPTY_BATCH', 'The array of events is empty')
         const items = body as unknown[]
         return sort(
-          items.map(item => normalizeEvent(item, ctx)),
+          items.map(item => normalizeEvent(item, itemCtx)),
           items,
         )
       }
-      return sort([normalizeEvent(body, ctx)], [body])
+      return sort([normalizeEvent(body, itemCtx)], [body])
     }
   }
 }

@@ -39,6 +39,8 @@ export interface Config {
     readonly port: number
     readonly dedupeWindowMinutes: number
     readonly redisTimeoutMs: number
+    /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy); false = none. */
+    readonly trustProxy: Env['INGEST_TRUST_PROXY']
   }
   readonly worker: {
     readonly concurrency: number
@@ -269,6 +271,7 @@ export function loadConfig(
       port: e.INGEST_PORT,
       dedupeWindowMinutes: e.DEDUPE_WINDOW_MINUTES,
       redisTimeoutMs: e.INGEST_REDIS_TIMEOUT_MS,
+      trustProxy: e.INGEST_TRUST_PROXY,
     },
     worker: {
       concurrency: e.WORKER_CONCURRENCY,

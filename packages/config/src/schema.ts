@@ -7,6 +7,7 @@ import {
   optionalNumberVar,
   secretVar,
   stringVar,
+  trustProxyVar,
   urlVar,
 } from './vars'
 
@@ -26,6 +27,7 @@ export const EnvSchema = z.object({
   INGEST_PORT: intVar({ min: 0, max: 65535, default: 8080 }),
   DEDUPE_WINDOW_MINUTES: intVar({ min: 0, max: 60 * 24 * 30, default: 1440 }),
   INGEST_REDIS_TIMEOUT_MS: intVar({ min: 50, max: 60_000, default: 800 }),
+  INGEST_TRUST_PROXY: trustProxyVar(),
   // tenants: single-tenant shorthand, or a file
   SEGMENT_WRITE_KEY: secretVar(),
   USERCOM_API_KEY: secretVar(),

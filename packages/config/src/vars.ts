@@ -1,3 +1,4 @@
+import { isIP } from 'node:net'
 import { z } from 'zod'
 
 // Helpers that turn one environment variable (a string or nothing) into a typed value. Their error
@@ -108,6 +109,47 @@ export const boolVar = () =>
         if (['1', 'true', 'yes', 'on'].includes(value)) return true
         if (['0', 'false', 'no', 'off'].includes(value)) return false
         ctx.addIssue({ code: 'custom', message: 'must be one of 1, 0, true, false, yes, no, on, off' })
+        return z.NEVER
+      }),
+  )
+
+/** Names proxy-addr (Fastify's trustProxy) knows for address ranges. */
+const PROXY_RANGE_NAMES = ['loopback', 'linklocal', 'uniquelocal']
+
+function isAddressOrCidr(text: string): boolean {
+  if (PROXY_RANGE_NAMES.includes(text)) return true
+  const [address = '', bits, ...rest] = text.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (bits === undefined) return true
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128)
+}
+
+/**
+ * Which proxies in front of a server to believe about the client's address (Fastify's `trustProxy`):
+ * unset or false = none (the socket's peer is the client); true = any; or comma-separated
+ * addresses/CIDRs (and loopback, linklocal, uniquelocal). No hop count: Fastify 5 ignores one (it
+ * cannot tell a proxy from a client that sends X-Forwarded-For itself).
+ */
+export const trustProxyVar = () =>
+  z.preprocess(
+    blankToUndefined,
+    z
+      .string()
+      .optional()
+      .transform((raw, ctx): boolean | string => {
+        if (raw === undefined) return false
+        const value = raw.trim()
+        const lower = value.toLowerCase()
+        if (['false', 'no', 'off', '0'].includes(lower)) return false
+        if (['true', 'yes', 'on'].includes(lower)) return true
+        const parts = value.split(',').map(part => part.trim())
+        if (parts.every(isAddressOrCidr)) return parts.join(',')
+        ctx.addIssue({
+          code: 'custom',
+          message:
+            'must be false, true, or comma-separated proxy addresses or CIDRs (e.g. 10.0.0.0/8,loopback)',
+        })
         return z.NEVER
       }),
   )

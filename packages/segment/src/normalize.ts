@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { isIPv4 } from 'node:net'
 import { parseDateValue, toIsoClamped } from './dates'
 import { EVENT_TYPES, MAX_EVENT_BYTES, MAX_MESSAGE_ID_LENGTH, SegmentEventSchema } from './schema'
 import type { EventType, SegmentEvent, ValidationIssue } from './schema'
@@ -16,6 +17,13 @@ export interface NormalizeContext {
   batch?: { context?: unknown; integrations?: unknown; sentAt?: unknown }
   /** Default crypto.randomUUID(). */
   newMessageId?: () => string
+  /** The caller's address as the ingest saw it; see `clientPath`. */
+  requestIp?: string
+  /**
+   * A client route (`/v1/t`, `/v1/b`, ...: browsers and devices). There, as Segment's servers do, an
+   * event without `context.ip` gets `requestIp`; elsewhere only an event with `context.direct: true`.
+   */
+  clientPath?: boolean
 }
 
 export type NormalizeResult =
@@ -71,6 +79,18 @@ function readText(raw: JsonObject, field: string): string | undefined {
 /** Batch-level object merged under the item's own (item keys win). */
 function merge(batchLevel: unknown, item: JsonObject): JsonObject {
   return isObject(batchLevel) ? { ...batchLevel, ...item } : item
+}
+
+/**
+ * segment-spec.md §3: Segment fills `context.ip` from the request for client-side events, and for
+ * HTTP API calls that set `context.direct: true`; IPv6 is not collected. An IP the event carries wins.
+ */
+function withRequestIp(context: JsonObject, ctx: NormalizeContext): JsonObject {
+  const ip = ctx.requestIp?.startsWith('::ffff:') ? ctx.requestIp.slice(7) : ctx.requestIp
+  if (ip === undefined || !isIPv4(ip)) return context
+  if (typeof context.ip === 'string' && context.ip.trim() !== '') return context
+  if (ctx.clientPath !== true && context.direct !== true) return context
+  return { ...context, ip }
 }
 
 interface Times {
@@ -164,7 +184,7 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
     issues.push({ path: 'userId', message: 'userId or anonymousId is required' })
   }
 
-  const context = merge(ctx.batch?.context, readObject(raw, 'context', issues))
+  const context = withRequestIp(merge(ctx.batch?.context, readObject(raw, 'context', issues)), ctx)
   const integrations = merge(ctx.batch?.integrations, readObject(raw, 'integrations', issues))
 
   const specific: JsonObject = {}
@@ -246,14 +266,13 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
  */
 export function normalizeBatch(
   body: unknown,
-  ctx: { receivedAt: Date; newMessageId?: () => string },
+  ctx: Omit<NormalizeContext, 'routeType' | 'batch'>,
 ): BatchResult {
   if (!isObject(body)) return { ok: false, errors: [{ path: '', message: 'body must be a JSON object' }] }
   const items = body.batch
   if (!Array.isArray(items))
     return { ok: false, errors: [{ path: 'batch', message: 'batch must be an array' }] }
   const batch = { context: body.context, integrations: body.integrations, sentAt: body.sentAt }
-  const itemCtx: NormalizeContext = { receivedAt: ctx.receivedAt, batch }
-  if (ctx.newMessageId !== undefined) itemCtx.newMessageId = ctx.newMessageId
+  const itemCtx: NormalizeContext = { ...ctx, batch }
   return { ok: true, results: items.map((item: unknown) => normalizeEvent(item, itemCtx)) }
 }

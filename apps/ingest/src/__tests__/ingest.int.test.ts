@@ -30,6 +30,7 @@ const tenantsFile = JSON.stringify([
 let app: FastifyInstance
 let multi: FastifyInstance
 let noDedupe: FastifyInstance
+let proxied: FastifyInstance
 let redis: Redis
 let queue: EventsQueue
 let noDedupeQueue: EventsQueue
@@ -43,6 +44,11 @@ beforeAll(async () => {
     QUEUE_PREFIX: noDedupePrefix,
     DEDUPE_WINDOW_MINUTES: '0',
   }))
+  ;({ app: proxied } = await testApp({
+    REDIS_URL: url,
+    QUEUE_PREFIX: prefix,
+    INGEST_TRUST_PROXY: 'loopback',
+  }))
   redis = createRedisConnection(url, 'producer')
   await waitUntilReady(redis)
   queue = createEventsQueue(redis, prefix)
@@ -51,11 +57,12 @@ beforeAll(async () => {
     () => app.close(),
     () => multi.close(),
     () => noDedupe.close(),
+    () => proxied.close(),
     () => queue.close(),
     () => noDedupeQueue.close(),
     () => redis.quit(),
   )
-  await Promise.all([untilReady(app), untilReady(multi), untilReady(noDedupe)])
+  await Promise.all([untilReady(app), untilReady(multi), untilReady(noDedupe), untilReady(proxied)])
 })
 
 afterAll(async () => {
@@ -244,6 +251,71 @@ describe('Segment Webhooks route', () => {
     expect(json(r2)).toMatchObject({ accepted: 2 })
     expect(await jobOf('default', a)).toBeDefined()
     expect(await jobOf('default', b)).toBeDefined()
+  })
+})
+
+describe('context.ip from the caller (segment-spec.md §1, §3)', () => {
+  const ipAfter = async (
+    target: FastifyInstance,
+    path: string,
+    body: Record<string, unknown> | Record<string, unknown>[],
+    options: { remoteAddress?: string; headers?: Record<string, string> } = {},
+  ): Promise<unknown> => {
+    const response = await target.inject({
+      method: 'POST',
+      url: path,
+      headers: { ...auth, ...options.headers },
+      remoteAddress: options.remoteAddress ?? '203.0.113.7',
+      payload: JSON.stringify(body),
+    })
+    expect(json(response)).toMatchObject({ accepted: 1 })
+    const item = Array.isArray(body)
+      ? body[0]!
+      : 'batch' in body
+        ? (body.batch as Record<string, unknown>[])[0]!
+        : body
+    const event = (await jobOf('default', String(item.messageId)))?.data.event
+    expect(event).toBeDefined()
+    return event?.context.ip
+  }
+
+  it.each([
+    ['/v1/t', (m: string) => track({ messageId: m })],
+    ['/v1/b', (m: string) => ({ batch: [{ type: 'track', ...track({ messageId: m }) }] })],
+  ])("a client route (%s) gives events the caller's address", async (path, body) => {
+    expect(await ipAfter(app, path, body(mid('ip')))).toBe('203.0.113.7')
+  })
+
+  it('a server route does not, unless the event says context.direct: true', async () => {
+    expect(await ipAfter(app, '/v1/track', track({ messageId: mid('ip') }))).toBeUndefined()
+    expect(
+      await ipAfter(app, '/v1/batch', { batch: [{ type: 'track', ...track({ messageId: mid('ip') }) }] }),
+    ).toBeUndefined()
+    const direct = track({ messageId: mid('ip'), context: { direct: true } })
+    expect(await ipAfter(app, '/v1/track', direct)).toBe('203.0.113.7')
+  })
+
+  it('an address the event carries wins', async () => {
+    const event = track({ messageId: mid('ip'), context: { ip: '198.51.100.1' } })
+    expect(await ipAfter(app, '/v1/t', event)).toBe('198.51.100.1')
+  })
+
+  it('the webhook route never does: its caller is Segment', async () => {
+    const event = { type: 'track', ...track({ messageId: mid('ip'), context: { direct: true } }) }
+    expect(await ipAfter(app, '/v1/webhook', event)).toBeUndefined()
+  })
+
+  it('X-Forwarded-For counts only from a proxy INGEST_TRUST_PROXY trusts', async () => {
+    const forwarded = { 'x-forwarded-for': '192.0.2.44' }
+    // Not trusted by default: the header is ignored, the socket's peer is the caller.
+    expect(await ipAfter(app, '/v1/t', track({ messageId: mid('ip') }), { headers: forwarded })).toBe(
+      '203.0.113.7',
+    )
+    // INGEST_TRUST_PROXY=loopback: a proxy on 127.0.0.1 is believed, a peer elsewhere is not.
+    const viaProxy = { remoteAddress: '127.0.0.1', headers: forwarded }
+    expect(await ipAfter(proxied, '/v1/t', track({ messageId: mid('ip') }), viaProxy)).toBe('192.0.2.44')
+    const spoofed = { remoteAddress: '203.0.113.7', headers: forwarded }
+    expect(await ipAfter(proxied, '/v1/t', track({ messageId: mid('ip') }), spoofed)).toBe('203.0.113.7')
   })
 })
 

@@ -29,6 +29,7 @@ describe('defaults', () => {
       port: 8080,
       dedupeWindowMinutes: 1440,
       redisTimeoutMs: 800,
+      trustProxy: false,
     })
     expect(config.worker).toMatchObject({
       concurrency: 50,
@@ -65,6 +66,14 @@ const valid: Array<[string, string, (c: ReturnType<typeof loadConfig>) => unknow
   ['DEDUPE_WINDOW_MINUTES', '0', c => c.ingest.dedupeWindowMinutes, 0],
   ['DEDUPE_WINDOW_MINUTES', '60', c => c.ingest.dedupeWindowMinutes, 60],
   ['INGEST_REDIS_TIMEOUT_MS', '500', c => c.ingest.redisTimeoutMs, 500],
+  ['INGEST_TRUST_PROXY', 'true', c => c.ingest.trustProxy, true],
+  ['INGEST_TRUST_PROXY', 'off', c => c.ingest.trustProxy, false],
+  [
+    'INGEST_TRUST_PROXY',
+    '10.0.0.0/8, loopback,2001:db8::/32',
+    c => c.ingest.trustProxy,
+    '10.0.0.0/8,loopback,2001:db8::/32',
+  ],
   ['WORKER_CONCURRENCY', '200', c => c.worker.concurrency, 200],
   ['USERCOM_TIMEOUT_MS', '2500', c => c.worker.usercomTimeoutMs, 2500],
   ['USERCOM_MAX_RPS', '20', c => c.worker.maxRps, 20],
@@ -103,6 +112,10 @@ const invalid: Array<[string, string, RegExp]> = [
   ['INGEST_PORT', '80.5', /whole number/],
   ['DEDUPE_WINDOW_MINUTES', '-1', /whole number from 0/],
   ['INGEST_REDIS_TIMEOUT_MS', '10', /whole number from 50/],
+  ['INGEST_TRUST_PROXY', 'maybe', /false, true, or comma-separated proxy addresses/],
+  ['INGEST_TRUST_PROXY', '2', /addresses or CIDRs/],
+  ['INGEST_TRUST_PROXY', '10.0.0.0/33', /addresses or CIDRs/],
+  ['INGEST_TRUST_PROXY', '10.0.0.1,', /addresses or CIDRs/],
   ['WORKER_CONCURRENCY', '0', /whole number from 1/],
   ['WORKER_CONCURRENCY', 'many', /whole number/],
   ['USERCOM_TIMEOUT_MS', '50', /whole number from 100/],

@@ -481,3 +481,44 @@ describe('the segment-spec.md §9 fixtures', () => {
     expect(asIdentify.originalTimestamp).toBe('2020-05-09T23:54:49.209Z')
   })
 })
+
+describe('normalizeEvent: context.ip from the request (segment-spec.md §3)', () => {
+  const ipOf = (event: unknown, extra: Partial<NormalizeContext>): unknown =>
+    ok(normalizeEvent(event, { ...ctx, ...extra })).context.ip
+
+  it.each<[string, unknown, Partial<NormalizeContext>, unknown]>([
+    ['a client route fills it', track, { requestIp: '203.0.113.7', clientPath: true }, '203.0.113.7'],
+    [
+      'an IPv4-mapped IPv6 address is read as IPv4',
+      track,
+      { requestIp: '::ffff:203.0.113.7', clientPath: true },
+      '203.0.113.7',
+    ],
+    ['a server route leaves it out', track, { requestIp: '203.0.113.7', clientPath: false }, undefined],
+    [
+      'a server route fills it when the event says context.direct: true',
+      { ...track, context: { direct: true } },
+      { requestIp: '203.0.113.7' },
+      '203.0.113.7',
+    ],
+    [
+      'an IP the event carries wins',
+      { ...track, context: { ip: '198.51.100.1' } },
+      { requestIp: '203.0.113.7', clientPath: true },
+      '198.51.100.1',
+    ],
+    ['IPv6 is not collected', track, { requestIp: '2001:db8::1', clientPath: true }, undefined],
+    ['no request IP, nothing to fill', track, { clientPath: true }, undefined],
+  ])('%s', (_name, event, extra, expected) => {
+    expect(ipOf(event, extra)).toBe(expected)
+  })
+
+  it('batch items get it too, and a batch-level context.direct counts', () => {
+    const result = normalizeBatch(
+      { batch: [track, { ...track, context: { ip: '198.51.100.1' } }], context: { direct: true } },
+      { ...ctx, requestIp: '203.0.113.7' },
+    )
+    if (!result.ok) throw new Error('expected ok')
+    expect(result.results.map(r => ok(r).context.ip)).toEqual(['203.0.113.7', '198.51.100.1'])
+  })
+})
