@@ -14,6 +14,12 @@
 const DATE_RE =
   /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{1,2})(?::(\d{1,2})(?:[.,](\d+))?)?)?\s*(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?(?:\s+[A-Z]{2,5})?(?:\s+m=[+-]?[\d.]+)?$/i
 
+/**
+ * Longer strings are not dates (Go's form above, the longest, is about 60 characters). Checked before
+ * DATE_RE, whose overlapping `\s*`/`\s+` would otherwise take quadratic time on a long hostile string.
+ */
+export const MAX_DATE_STRING_LENGTH = 100
+
 const MIN_MS = (() => {
   const d = new Date(0)
   d.setUTCFullYear(0, 0, 1)
@@ -69,6 +75,7 @@ function parseDateString(input: string): number | undefined {
       return ms
     }
   }
+  if (input.length > MAX_DATE_STRING_LENGTH) return undefined
   const m = DATE_RE.exec(input.trim())
   if (m === null) return undefined
   const year = Number(m[1])

@@ -13,8 +13,11 @@ export interface NormalizeContext {
   receivedAt: Date
   /** Single-event routes (/v1/track, /v1/t, ...): overrides the body's type. */
   routeType?: EventType
-  /** Batch-level fields merged into each item (item wins); sentAt used when the item has none. */
-  batch?: { context?: unknown; integrations?: unknown; sentAt?: unknown }
+  /**
+   * Batch-level fields merged into each item (item wins); sentAt used when the item has none.
+   * `bytes`: the JSON size of the batch's context and integrations, counted in each item's 32 KB.
+   */
+  batch?: { context?: unknown; integrations?: unknown; sentAt?: unknown; bytes?: number }
   /** Default crypto.randomUUID(). */
   newMessageId?: () => string
   /** The caller's address as the ingest saw it; see `clientPath`. */
@@ -151,9 +154,12 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
     ...(readableMessageId === undefined ? {} : { messageId: readableMessageId }),
   })
 
-  const bytes = jsonBytes(raw)
+  // The limit holds for the event as enqueued: a batch's context and integrations count in every item.
+  const batchBytes = ctx.batch?.bytes ?? 0
+  const bytes = jsonBytes(raw) + batchBytes
   if (bytes > MAX_EVENT_BYTES) {
-    return fail([{ path: '', message: `event is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit` }])
+    const what = batchBytes > 0 ? "event with the batch's context and integrations" : 'event'
+    return fail([{ path: '', message: `${what} is ${bytes} bytes, over the ${MAX_EVENT_BYTES}-byte limit` }])
   }
 
   const issues: ValidationIssue[] = []
@@ -272,7 +278,10 @@ export function normalizeBatch(
   const items = body.batch
   if (!Array.isArray(items))
     return { ok: false, errors: [{ path: 'batch', message: 'batch must be an array' }] }
-  const batch = { context: body.context, integrations: body.integrations, sentAt: body.sentAt }
+  // Only objects are merged into items, so only they count.
+  const merged = [body.context, body.integrations].filter(isObject)
+  const bytes = merged.length > 0 ? jsonBytes(merged) : 0
+  const batch = { context: body.context, integrations: body.integrations, sentAt: body.sentAt, bytes }
   const itemCtx: NormalizeContext = { ...ctx, batch }
   return { ok: true, results: items.map((item: unknown) => normalizeEvent(item, itemCtx)) }
 }

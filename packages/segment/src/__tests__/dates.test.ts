@@ -40,6 +40,10 @@ describe('parseDate: lenient dates, never a throw', () => {
     ['NaN', Number.NaN],
     ['an object', { iso: '2015-02-02' }],
     ['a boolean', true],
+    // A hostile string that made the pattern backtrack quadratically (seconds per event) before the
+    // length check: the test would hit Jest's timeout without it.
+    ['a date padded with 200,000 spaces', `2015-02-02${' '.repeat(200_000)}!`],
+    ['101 characters', `2015-02-02T00:00:00${' '.repeat(82)}`],
   ])('%s does not parse', (_name, input) => {
     expect(parseDate(input)).toBeUndefined()
   })

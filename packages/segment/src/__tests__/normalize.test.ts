@@ -522,3 +522,25 @@ describe('normalizeEvent: context.ip from the request (segment-spec.md §3)', ()
     expect(result.results.map(r => ok(r).context.ip)).toEqual(['203.0.113.7', '198.51.100.1'])
   })
 })
+
+describe('normalizeBatch: the 32 KB limit counts the batch-level context and integrations', () => {
+  it('rejects items that would be over the limit once the batch context is merged in', () => {
+    const context = { pad: 'x'.repeat(MAX_EVENT_BYTES - 40) }
+    const result = normalizeBatch({ batch: [track, { ...track, properties: {} }], context }, ctx)
+    if (!result.ok) throw new Error('expected ok')
+    for (const item of result.results) {
+      expect(errors(item)[0]!.message).toMatch(
+        /with the batch's context and integrations is \d+ bytes, over the 32768-byte limit/,
+      )
+    }
+  })
+
+  it('accepts items that fit with it, and ignores a batch context that is not an object', () => {
+    const small = normalizeBatch({ batch: [track], context: { app: { name: 'x' } } }, ctx)
+    const notObject = normalizeBatch({ batch: [track], context: 'x'.repeat(MAX_EVENT_BYTES) }, ctx)
+    for (const result of [small, notObject]) {
+      if (!result.ok) throw new Error('expected ok')
+      ok(result.results[0]!)
+    }
+  })
+})
