@@ -23,6 +23,19 @@ function scrubString(value: string, secrets: readonly string[]): string {
 }
 
 /**
+ * ioredis errors carry the failed command with its arguments (`err.command.args`): a BullMQ script
+ * with a whole job's data, a SET with a dedupe key. Only the command's name is kept.
+ */
+function commandName(command: unknown): unknown {
+  if (command === null || typeof command !== 'object') return command
+  const { name, args } = command as { name?: unknown; args?: unknown }
+  return {
+    name,
+    ...(Array.isArray(args) ? { args: `[${args.length} arguments omitted]` } : {}),
+  }
+}
+
+/**
  * A copy of `value` with secrets removed: values under secret-looking keys are replaced, known
  * secret strings are cut out of every string, Errors become plain objects (type, message, stack,
  * code and their own fields). Safe on cycles. Used by the logger and by anything that stores text
@@ -51,6 +64,7 @@ export function scrub(value: unknown, options: ScrubOptions = {}): unknown {
         if (cause !== undefined) source.cause = cause
       }
       for (const key of Object.keys(node)) source[key] = (node as Record<string, unknown>)[key]
+      if (node instanceof Error) source.command = commandName(source.command)
       const out: Record<string, unknown> = {}
       for (const [key, child] of Object.entries(source)) {
         out[key] =

@@ -90,6 +90,25 @@ describe('createLogger', () => {
     expect(first.note).toBe(`key=${REDACTED}`)
   })
 
+  it("keeps only the name of a failed Redis command (ioredis' err.command), never its arguments", () => {
+    const out = memory()
+    const log = createLogger({ service: 'ingest', destination: out.stream })
+    // The shape of an ioredis ReplyError: the command and its arguments hang on the error.
+    const error = Object.assign(new Error("OOM command not allowed when used memory > 'maxmemory'."), {
+      command: {
+        name: 'evalsha',
+        args: ['3f1a', '8', '{"properties":{"password":"hunter2"},"email":"a@b.c"}'],
+      },
+    })
+    log.warn({ err: error }, 'Redis error')
+    expect(out.lines.join('\n')).not.toContain('hunter2')
+    expect(out.lines.join('\n')).not.toContain('a@b.c')
+    expect((out.json()[0] as any).err).toMatchObject({
+      message: "OOM command not allowed when used memory > 'maxmemory'.",
+      command: { name: 'evalsha', args: '[3 arguments omitted]' },
+    })
+  })
+
   it('prints human-readable lines only when asked', () => {
     const pretty = memory()
     createLogger({ service: 'ingest', destination: pretty.stream, pretty: true }).info('hello there')
