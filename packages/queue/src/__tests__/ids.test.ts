@@ -12,6 +12,17 @@ describe('eventJobId', () => {
     expect(eventJobId('acme', 'other')).not.toBe(id)
     expect(eventJobId('acme', 'x'.repeat(100)).length).toBe('acme-'.length + 22)
   })
+
+  it('keeps the ids of well-formed messageIds across versions (queued jobs and markers stay valid)', () => {
+    expect(eventJobId('acme', 'ajs-f8ca1e4de5024d9430b3928bd8ac6b96')).toBe('acme-qLcnoVncRzUV2ye3ZIB1Qw')
+  })
+
+  it('tells apart messageIds that differ only in lone surrogates (UTF-8 would make both U+FFFD)', () => {
+    expect(eventJobId('acme', '\ud800-order-1')).not.toBe(eventJobId('acme', '\udbff-order-1'))
+    expect(eventJobId('acme', '\ud800-order-1')).not.toBe(eventJobId('acme', '\ufffd-order-1'))
+    // A well-formed pair (an emoji) is not a lone surrogate: hashed as UTF-8 like any other text.
+    expect(eventJobId('acme', 'order-\u{1F600}')).toMatch(/^acme-[A-Za-z0-9_-]{22}$/)
+  })
 })
 
 describe('dedupeKey', () => {
