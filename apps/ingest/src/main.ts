@@ -4,6 +4,12 @@ import { buildApp } from './app'
 
 /** How long SIGTERM may take (in-flight requests, closing Redis) before the process gives up. */
 const SHUTDOWN_TIMEOUT_MS = 15_000
+/**
+ * After this long, connections still open are closed: by then every request that reached a handler
+ * has been answered (Redis commands time out in about a second), so what remains is a client still
+ * sending its request (stalled headers or body). It was never answered 200, so it retries elsewhere.
+ */
+const FORCE_CLOSE_AFTER_MS = 10_000
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit(process.env, { app: 'ingest' })
@@ -25,6 +31,14 @@ async function main(): Promise<void> {
       process.exit(1)
     }, SHUTDOWN_TIMEOUT_MS)
     timer.unref()
+    const forceClose = setTimeout(() => {
+      logger.warn(
+        { afterMs: FORCE_CLOSE_AFTER_MS },
+        'closing connections of clients that have not finished sending their request',
+      )
+      app.server.closeAllConnections()
+    }, FORCE_CLOSE_AFTER_MS)
+    forceClose.unref()
     app.close().then(
       () => {
         logger.info('stopped')

@@ -95,6 +95,32 @@ describe('dist/main.js', () => {
     await redis.quit()
   })
 
+  it('on SIGTERM closes a client stuck mid-request after a grace time and still exits 0', async () => {
+    const { app, base } = await start()
+    const port = Number(new URL(base).port)
+    // Headers never finished, and a body that stops half-way: neither request reaches a handler.
+    const stuck = [
+      `POST /v1/track HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: ${basic(WRITE_KEY)}\r\n`,
+      `POST /v1/track HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 500\r\n\r\n{"userId":`,
+    ]
+    const sockets = await Promise.all(
+      stuck.map(async text => {
+        const socket = connect(port, '127.0.0.1')
+        const closed = new Promise<void>(resolve => socket.on('close', () => resolve()))
+        socket.on('error', () => undefined)
+        await new Promise<void>(resolve => socket.once('connect', () => resolve()))
+        socket.write(text)
+        return { closed }
+      }),
+    )
+    await sleep(200)
+    const result = await app.stop('SIGTERM', 14_000)
+    await Promise.all(sockets.map(socket => socket.closed))
+    expect(result.code).toBe(0)
+    expect(result.stdout).toContain('closing connections of clients that have not finished sending')
+    expect(result.stdout).toContain('"msg":"stopped"')
+  }, 30_000)
+
   it('exits 1 naming every invalid variable', async () => {
     const app = await spawnApp({
       args: [MAIN],
