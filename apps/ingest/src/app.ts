@@ -11,7 +11,7 @@ import Fastify, {
   type FastifyRequest,
 } from 'fastify'
 import type { Registry } from 'prom-client'
-import { tenantForWriteKey, writeKeyFromBody, writeKeyFromHeader } from './auth'
+import { tenantForWriteKey, verifyWebhookSignature, writeKeyFromBody, writeKeyFromHeader } from './auth'
 import { readJsonBody, type BodyLimit, type ContentEncoding } from './body'
 import { IngestHttpError, InvalidRequestError } from './errors'
 import { createIngestMetrics, typeLabel, type EventOutcome, type IngestMetrics } from './metrics'
@@ -35,6 +35,8 @@ interface IngestRequestState {
   tenant?: Tenant
   bytes?: number
   encoding?: ContentEncoding
+  /** The body's bytes, kept on the webhook route only (its X-Signature covers them). */
+  source?: Buffer
   outcome?: Record<EventOutcome, number>
 }
 
@@ -179,6 +181,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
         const state = (request.ingest ??= {})
         state.bytes = parsed.bytes
         state.encoding = parsed.encoding
+        if (route.kind === 'webhook') state.source = parsed.source
         metrics.bodyBytes.observe(
           { route: request.routeOptions.url ?? 'unmatched', encoding: parsed.encoding },
           parsed.bytes,
@@ -293,6 +296,9 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     state.tenant ??= tenantForWriteKey(config.tenants, writeKeyFromBody(body))
     const tenant = state.tenant
     request.log = request.log.child({ tenantId: tenant.id })
+    if (route.kind === 'webhook' && tenant.webhookSecret !== undefined) {
+      verifyWebhookSignature(tenant.webhookSecret, request.headers['x-signature'], body, state.source)
+    }
 
     let triage: Triage
     try {

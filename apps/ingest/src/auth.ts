@@ -1,3 +1,4 @@
+import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { Tenant, TenantRegistry } from '@ucd/config'
 import { UnauthorizedError } from './errors'
 
@@ -39,4 +40,30 @@ export function tenantForWriteKey(tenants: TenantRegistry, writeKey: string | un
   const tenant = writeKey.length <= MAX_WRITE_KEY_LENGTH ? tenants.byWriteKey(writeKey) : undefined
   if (!tenant) throw new UnauthorizedError('UCD_ERR_INVALID_WRITE_KEY', 'Unknown write key')
   return tenant
+}
+
+/**
+ * Segment Webhooks' `X-Signature` (segment-spec.md §8.4): hex HMAC-SHA1 of the body with the shared
+ * secret; for a batch (a JSON array), of `JSON.stringify` of its first event. Checked only for tenants
+ * with a `webhookSecret`; missing or wrong → 401. Constant-time comparison.
+ */
+export function verifyWebhookSignature(
+  secret: string,
+  header: string | string[] | undefined,
+  body: unknown,
+  source: Buffer | undefined,
+): void {
+  const given = (Array.isArray(header) ? header[0] : header)?.trim()
+  if (given === undefined || given === '') {
+    throw new UnauthorizedError(
+      'UCD_ERR_MISSING_SIGNATURE',
+      "No X-Signature: this tenant's webhook requests must be signed with its Segment Webhooks shared secret",
+    )
+  }
+  const signed = Array.isArray(body) ? Buffer.from(JSON.stringify(body[0]) ?? '', 'utf8') : (source ?? '')
+  const expected = createHmac('sha1', secret).update(signed).digest()
+  const actual = Buffer.from(given, 'hex')
+  if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
+    throw new UnauthorizedError('UCD_ERR_INVALID_SIGNATURE', 'X-Signature does not match the body')
+  }
 }

@@ -29,6 +29,8 @@ export interface ParsedBody {
   json: unknown
   /** Size of the (decompressed) JSON text. */
   bytes: number
+  /** The (decompressed) JSON bytes, for signature checks. */
+  source: Buffer
   encoding: ContentEncoding
 }
 
@@ -179,5 +181,5 @@ export async function readJsonBody(
       `Objects and arrays may nest at most ${MAX_JSON_DEPTH} levels deep`,
     )
   }
-  return { json, bytes: text.length, encoding }
+  return { json, bytes: text.length, source: text, encoding }
 }

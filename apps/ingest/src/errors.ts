@@ -64,7 +64,14 @@ export class InvalidRequestError extends IngestHttpError {
 }
 
 export class UnauthorizedError extends IngestHttpError {
-  constructor(code: 'UCD_ERR_MISSING_WRITE_KEY' | 'UCD_ERR_INVALID_WRITE_KEY', message: string) {
+  constructor(
+    code:
+      | 'UCD_ERR_MISSING_WRITE_KEY'
+      | 'UCD_ERR_INVALID_WRITE_KEY'
+      | 'UCD_ERR_MISSING_SIGNATURE'
+      | 'UCD_ERR_INVALID_SIGNATURE',
+    message: string,
+  ) {
     super(401, code, message)
     this.name = 'UnauthorizedError'
   }

@@ -8,6 +8,7 @@ export type StackEnv = Readonly<Record<string, string | undefined>>
 /** The variables that name tenants: the single-tenant shorthand and the tenants file. */
 export const TENANT_VARS = [
   'SEGMENT_WRITE_KEY',
+  'SEGMENT_WEBHOOK_SECRET',
   'USERCOM_API_KEY',
   'USERCOM_APP_SUBDOMAIN',
   'USERCOM_BASE_URL',
@@ -27,6 +28,8 @@ export interface SimTenant {
   app: string
   /** The tenant's User.com API key, which the simulator accepts for its app. */
   apiKey: string
+  /** Segment Webhooks' shared secret (SEGMENT_WEBHOOK_SECRET, first tenant only). */
+  webhookSecret?: string
 }
 
 export type TenantPlan =
@@ -69,7 +72,10 @@ export function planTenants(
       set(env.USERCOM_BASE_URL) ?? `https://${env.USERCOM_APP_SUBDOMAIN ?? '?'}.user.com/api/public/`
     return {
       mode: 'usercom',
-      env: { SEGMENT_WRITE_KEY: set(env.SEGMENT_WRITE_KEY) ?? `wk_local_${random()}` },
+      env: {
+        SEGMENT_WRITE_KEY: set(env.SEGMENT_WRITE_KEY) ?? `wk_local_${random()}`,
+        SEGMENT_WEBHOOK_SECRET: set(env.SEGMENT_WEBHOOK_SECRET),
+      },
       summary: `User.com: ${target} (one tenant, "default"); no simulator`,
     }
   }
@@ -79,13 +85,21 @@ export function planTenants(
     writeKey: index === 0 ? (set(env.SEGMENT_WRITE_KEY) ?? tenant.writeKey) : tenant.writeKey,
     app: tenant.id,
     apiKey: `sim_${tenant.id}_${random()}`,
+    ...(index === 0 && set(env.SEGMENT_WEBHOOK_SECRET) !== undefined
+      ? { webhookSecret: set(env.SEGMENT_WEBHOOK_SECRET) }
+      : {}),
   }))
   return {
     mode: 'simulator',
     tenants,
     tenantsFile: baseUrl =>
       `${JSON.stringify(
-        tenants.map(t => ({ id: t.id, writeKeys: [t.writeKey], usercom: { apiKey: t.apiKey, baseUrl } })),
+        tenants.map(t => ({
+          id: t.id,
+          writeKeys: [t.writeKey],
+          usercom: { apiKey: t.apiKey, baseUrl },
+          ...(t.webhookSecret === undefined ? {} : { webhookSecret: t.webhookSecret }),
+        })),
         null,
         2,
       )}\n`,

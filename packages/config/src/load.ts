@@ -116,7 +116,14 @@ function readTenantsFile(
 }
 
 function singleTenant(
-  env: Pick<Env, 'SEGMENT_WRITE_KEY' | 'USERCOM_API_KEY' | 'USERCOM_APP_SUBDOMAIN' | 'USERCOM_BASE_URL'>,
+  env: Pick<
+    Env,
+    | 'SEGMENT_WRITE_KEY'
+    | 'SEGMENT_WEBHOOK_SECRET'
+    | 'USERCOM_API_KEY'
+    | 'USERCOM_APP_SUBDOMAIN'
+    | 'USERCOM_BASE_URL'
+  >,
   app: AppName,
   problems: ConfigProblem[],
 ): Tenant[] {
@@ -140,6 +147,12 @@ function singleTenant(
         : 'required when USERCOM_APP_SUBDOMAIN or USERCOM_BASE_URL is set',
     })
   }
+  if (env.SEGMENT_WEBHOOK_SECRET !== undefined && writeKey === undefined) {
+    problems.push({
+      variable: 'SEGMENT_WEBHOOK_SECRET',
+      message: 'needs SEGMENT_WRITE_KEY: the webhook route authenticates by write key first',
+    })
+  }
   if (apiKey !== undefined && !hasTarget) {
     problems.push({
       variable: 'USERCOM_APP_SUBDOMAIN',
@@ -151,6 +164,7 @@ function singleTenant(
     {
       id: 'default',
       writeKeys: writeKey === undefined ? [] : [writeKey],
+      webhookSecret: env.SEGMENT_WEBHOOK_SECRET,
       usercom:
         apiKey !== undefined && hasTarget
           ? {
@@ -226,7 +240,13 @@ export function loadConfig(
   let tenants: Tenant[] = []
   const tenantsFile = env.TENANTS_FILE?.trim()
   const singleVars = (
-    ['SEGMENT_WRITE_KEY', 'USERCOM_API_KEY', 'USERCOM_APP_SUBDOMAIN', 'USERCOM_BASE_URL'] as const
+    [
+      'SEGMENT_WRITE_KEY',
+      'SEGMENT_WEBHOOK_SECRET',
+      'USERCOM_API_KEY',
+      'USERCOM_APP_SUBDOMAIN',
+      'USERCOM_BASE_URL',
+    ] as const
   ).filter(name => (env[name]?.trim() ?? '') !== '')
   if (tenantsFile) {
     if (singleVars.length > 0) {
@@ -241,6 +261,7 @@ export function loadConfig(
     // Checked even when other variables are invalid, so every problem is reported in one run.
     const tenantVars = EnvSchema.pick({
       SEGMENT_WRITE_KEY: true,
+      SEGMENT_WEBHOOK_SECRET: true,
       USERCOM_API_KEY: true,
       USERCOM_APP_SUBDOMAIN: true,
       USERCOM_BASE_URL: true,
@@ -259,7 +280,13 @@ export function loadConfig(
   const e = parsed.data
 
   const secrets = [
-    ...new Set(tenants.flatMap(t => [...t.writeKeys, ...(t.usercom ? [t.usercom.apiKey] : [])])),
+    ...new Set(
+      tenants.flatMap(t => [
+        ...t.writeKeys,
+        ...(t.usercom ? [t.usercom.apiKey] : []),
+        ...(t.webhookSecret === undefined ? [] : [t.webhookSecret]),
+      ]),
+    ),
   ]
   const config: Config = {
     redisUrl: e.REDIS_URL ?? 'redis://127.0.0.1:6379',

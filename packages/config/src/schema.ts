@@ -30,6 +30,7 @@ export const EnvSchema = z.object({
   INGEST_TRUST_PROXY: trustProxyVar(),
   // tenants: single-tenant shorthand, or a file
   SEGMENT_WRITE_KEY: secretVar(),
+  SEGMENT_WEBHOOK_SECRET: secretVar(),
   USERCOM_API_KEY: secretVar(),
   USERCOM_APP_SUBDOMAIN: stringVar({
     pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i,
@@ -57,7 +58,7 @@ export const EnvSchema = z.object({
 export type Env = z.output<typeof EnvSchema>
 
 /** Variables whose values are secrets: never printed, never logged. */
-export const SECRET_VARS = ['SEGMENT_WRITE_KEY', 'USERCOM_API_KEY'] as const
+export const SECRET_VARS = ['SEGMENT_WRITE_KEY', 'SEGMENT_WEBHOOK_SECRET', 'USERCOM_API_KEY'] as const
 
 const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/
 
@@ -91,10 +92,16 @@ export const TenantFileEntrySchema = z
       .number({ error: 'must be a number' })
       .positive({ error: 'must be greater than 0' })
       .optional(),
+    webhookSecret: z
+      .string({ error: 'must be a string' })
+      .trim()
+      .min(1, { error: 'must not be empty' })
+      .optional(),
   })
   .transform(entry => ({
     id: entry.id,
     writeKeys: entry.writeKeys,
+    webhookSecret: entry.webhookSecret,
     usercom: {
       apiKey: entry.usercom.apiKey,
       baseUrl: usercomBaseUrl(entry.usercom),
@@ -110,6 +117,8 @@ export const TenantsFileSchema = z.array(TenantFileEntrySchema, {
 export const TenantSchema = z.object({
   id: z.string().regex(TENANT_ID),
   writeKeys: z.array(z.string()),
+  /** Segment Webhooks' shared secret: when set, /v1/webhook requests must carry a valid X-Signature. */
+  webhookSecret: z.string().optional(),
   usercom: z.object({ apiKey: z.string(), baseUrl: z.string() }).optional(),
   maxRequestsPerSecond: z.number().positive().optional(),
 })

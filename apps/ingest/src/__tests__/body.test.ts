@@ -73,11 +73,17 @@ describe('readJsonBody', () => {
     await expect(readJsonBody(stream(text), {}, limit)).resolves.toEqual({
       json: { hello: 'world' },
       bytes: text.length,
+      source: Buffer.from(text),
       encoding: 'identity',
     })
     await expect(
       readJsonBody(stream(gzipSync(text)), { 'content-encoding': 'gzip' }, limit),
-    ).resolves.toMatchObject({ json: { hello: 'world' }, bytes: text.length, encoding: 'gzip' })
+    ).resolves.toMatchObject({
+      json: { hello: 'world' },
+      bytes: text.length,
+      source: Buffer.from(text),
+      encoding: 'gzip',
+    })
   })
 
   it('applies the limit to the decompressed JSON, so a gzip bomb stops at the limit', async () => {

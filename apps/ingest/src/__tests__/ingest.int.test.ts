@@ -9,6 +9,7 @@ import {
   type EventsQueue,
 } from '@ucd/queue'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
+import { createHmac } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
 import { basic, gzipJson, identify, json, testApp, track, untilReady, WRITE_KEY } from './helpers'
@@ -31,6 +32,8 @@ let app: FastifyInstance
 let multi: FastifyInstance
 let noDedupe: FastifyInstance
 let proxied: FastifyInstance
+let signed: FastifyInstance
+const WEBHOOK_SECRET = 'whsec_test_0123456789'
 let redis: Redis
 let queue: EventsQueue
 let noDedupeQueue: EventsQueue
@@ -43,6 +46,11 @@ beforeAll(async () => {
     REDIS_URL: url,
     QUEUE_PREFIX: noDedupePrefix,
     DEDUPE_WINDOW_MINUTES: '0',
+  }))
+  ;({ app: signed } = await testApp({
+    REDIS_URL: url,
+    QUEUE_PREFIX: prefix,
+    SEGMENT_WEBHOOK_SECRET: WEBHOOK_SECRET,
   }))
   ;({ app: proxied } = await testApp({
     REDIS_URL: url,
@@ -58,11 +66,18 @@ beforeAll(async () => {
     () => multi.close(),
     () => noDedupe.close(),
     () => proxied.close(),
+    () => signed.close(),
     () => queue.close(),
     () => noDedupeQueue.close(),
     () => redis.quit(),
   )
-  await Promise.all([untilReady(app), untilReady(multi), untilReady(noDedupe), untilReady(proxied)])
+  await Promise.all([
+    untilReady(app),
+    untilReady(multi),
+    untilReady(noDedupe),
+    untilReady(proxied),
+    untilReady(signed),
+  ])
 })
 
 afterAll(async () => {
@@ -316,6 +331,50 @@ describe('context.ip from the caller (segment-spec.md §1, §3)', () => {
     expect(await ipAfter(proxied, '/v1/t', track({ messageId: mid('ip') }), viaProxy)).toBe('192.0.2.44')
     const spoofed = { remoteAddress: '203.0.113.7', headers: forwarded }
     expect(await ipAfter(proxied, '/v1/t', track({ messageId: mid('ip') }), spoofed)).toBe('203.0.113.7')
+  })
+})
+
+describe('Segment Webhooks X-Signature (a tenant with a webhook secret)', () => {
+  const sign = (text: string, secret = WEBHOOK_SECRET) =>
+    createHmac('sha1', secret).update(text).digest('hex')
+  const send = (body: string, signature?: string) =>
+    post(signed, '/v1/webhook', body, {
+      ...auth,
+      ...(signature === undefined ? {} : { 'x-signature': signature }),
+    })
+
+  it('accepts an event signed over its body, and a batch signed over its first event', async () => {
+    const one = JSON.stringify({ type: 'track', ...track({ messageId: mid('sig') }) })
+    expect(json(await send(one, sign(one)))).toMatchObject({ accepted: 1 })
+
+    const events = [
+      { type: 'track', ...track({ messageId: mid('sig') }) },
+      { type: 'identify', ...identify({ messageId: mid('sig') }) },
+    ]
+    const response = await send(JSON.stringify(events), sign(JSON.stringify(events[0])))
+    expect(json(response)).toMatchObject({ accepted: 2 })
+  })
+
+  it.each([
+    ['missing', undefined, 'UCD_ERR_MISSING_SIGNATURE'],
+    ['made with another secret', 'other', 'UCD_ERR_INVALID_SIGNATURE'],
+    ['not hex', 'zz', 'UCD_ERR_INVALID_SIGNATURE'],
+  ])('refuses a signature %s with 401 and enqueues nothing', async (_name, kind, code) => {
+    const messageId = mid('sig')
+    const body = JSON.stringify({ type: 'track', ...track({ messageId }) })
+    const signature = kind === undefined ? undefined : kind === 'other' ? sign(body, 'not-the-secret') : kind
+    const response = await send(body, signature)
+    expect(response.statusCode).toBe(401)
+    expect(json(response)).toMatchObject({ success: false, code })
+    expect(await jobOf('default', messageId)).toBeUndefined()
+  })
+
+  it('a body changed after signing is refused; the other routes need no signature', async () => {
+    const body = JSON.stringify({ type: 'track', ...track({ messageId: mid('sig') }) })
+    const tampered = body.replace('Item Purchased', 'Item Refunded')
+    expect((await send(tampered, sign(body))).statusCode).toBe(401)
+    const plain = await post(signed, '/v1/track', track({ messageId: mid('sig') }))
+    expect(json(plain)).toMatchObject({ accepted: 1 })
   })
 })
 

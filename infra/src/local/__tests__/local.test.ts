@@ -76,6 +76,18 @@ describe('planTenants', () => {
     ])
   })
 
+  it('gives SEGMENT_WEBHOOK_SECRET to the first tenant, in the tenants file the apps load', () => {
+    const plan = planTenants({ SEGMENT_WEBHOOK_SECRET: 'whsec_mine' }, () => 'r')
+    if (plan.mode !== 'simulator') throw new Error('expected the simulator plan')
+    const file = join(tmp, 'plan-webhook-tenants.json')
+    writeFileSync(file, plan.tenantsFile('http://127.0.0.1:4010/api/public/'))
+    const config = loadConfig({ TENANTS_FILE: file }, { app: 'ingest' })
+    expect(config.tenants.list.map(t => [t.id, t.webhookSecret])).toEqual([
+      ['acme', 'whsec_mine'],
+      ['globex', undefined],
+    ])
+  })
+
   it('makes each simulator key unguessable by default', () => {
     const a = planTenants({})
     const b = planTenants({})

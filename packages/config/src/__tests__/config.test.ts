@@ -159,6 +159,21 @@ describe('tenants from single-tenant variables', () => {
     ])
   })
 
+  it('SEGMENT_WEBHOOK_SECRET belongs to the write key tenant, is a secret, and needs the write key', () => {
+    const secret = 'whsec_0123456789abcdef'
+    const config = loadConfig({ ...ingestEnv, SEGMENT_WEBHOOK_SECRET: secret }, { app: 'ingest' })
+    expect(config.tenants.byWriteKey(WRITE_KEY)?.webhookSecret).toBe(secret)
+    expect(config.secrets).toContain(secret)
+    expect(loadConfig(ingestEnv, { app: 'ingest' }).tenants.byId('default')?.webhookSecret).toBeUndefined()
+    const problems = problemsOf(() =>
+      loadConfig({ ...workerEnv, SEGMENT_WEBHOOK_SECRET: secret }, { app: 'worker' }),
+    )
+    expect(problems).toEqual([
+      { variable: 'SEGMENT_WEBHOOK_SECRET', message: expect.stringMatching(/needs SEGMENT_WRITE_KEY/) },
+    ])
+    expect(JSON.stringify(problems)).not.toContain(secret)
+  })
+
   it('worker needs USERCOM_API_KEY and a subdomain or base URL, and finds the tenant by id', () => {
     const config = loadConfig(workerEnv, { app: 'worker' })
     expect(config.tenants.byId('default')?.usercom).toEqual({
@@ -203,6 +218,7 @@ describe('TENANTS_FILE', () => {
       writeKeys: ['wk_acme_1', 'wk_acme_2'],
       usercom: { apiKey: 'uc_acme_secret_key', appSubdomain: 'acme' },
       maxRequestsPerSecond: 10,
+      webhookSecret: 'whsec_acme_shared',
     },
     {
       id: 'globex',
@@ -221,6 +237,8 @@ describe('TENANTS_FILE', () => {
       usercom: { baseUrl: 'https://acme.user.com/api/public/' },
     })
     expect(config.tenants.byId('globex')?.usercom?.baseUrl).toBe('http://127.0.0.1:9/api/public/')
+    expect(config.tenants.byId('acme')?.webhookSecret).toBe('whsec_acme_shared')
+    expect(config.tenants.byId('globex')?.webhookSecret).toBeUndefined()
     expect(config.secrets).toEqual(
       expect.arrayContaining([
         'wk_acme_1',
@@ -228,6 +246,7 @@ describe('TENANTS_FILE', () => {
         'wk_globex',
         'uc_acme_secret_key',
         'uc_globex_secret',
+        'whsec_acme_shared',
       ]),
     )
   })
@@ -238,6 +257,12 @@ describe('TENANTS_FILE', () => {
       { id: 'b', writeKeys: 'k2', usercom: { appSubdomain: 'x' } },
       { id: 'c', writeKeys: ['k3'], usercom: { apiKey: 'uc_c_secret_value' }, maxRequestsPerSecond: -1 },
       { id: 'd', writeKeys: ['k4'], usercom: { apiKey: 'uc_d_secret_value', baseUrl: 'x' }, extra: true },
+      {
+        id: 'e',
+        writeKeys: ['k5'],
+        usercom: { apiKey: 'uc_e_secret_value', appSubdomain: 'e' },
+        webhookSecret: ' ',
+      },
     ]
     const problems = problemsOf(() => loadConfig(env, file(bad)))
     const variables = problems.map(p => p.variable)
@@ -250,6 +275,7 @@ describe('TENANTS_FILE', () => {
         'TENANTS_FILE[2].maxRequestsPerSecond',
         'TENANTS_FILE[3].usercom.baseUrl',
         'TENANTS_FILE[3]',
+        'TENANTS_FILE[4].webhookSecret',
       ]),
     )
     expect(problems.find(p => p.variable === 'TENANTS_FILE[2].usercom')?.message).toMatch(
