@@ -217,7 +217,8 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
         attempt: job.attemptsMade + 1,
       }))
     const checkpoints: Record<string, unknown> = { ...raw.delivery?.checkpoints }
-    const stepsBefore = Object.keys(checkpoints).length
+    // Set by every step that ran: a new key, or a new value under an existing one (a re-resolved user).
+    let stepsRan = false
     try {
       const parsed = EventJobDataSchema.safeParse(job.data)
       if (!parsed.success) throw invalidJobData(parsed.error)
@@ -232,6 +233,7 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
         checkpoints,
         onStep: (key, value) => {
           checkpoints[key] = value
+          stepsRan = true
         },
       })
       if (result.dropped.length > 0) {
@@ -250,7 +252,7 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     } catch (error) {
       const failure = classify(error)
       const decision = decide(failure, { firstAttemptAt, now: now(), retryWindowMs })
-      const progressChanged = Object.keys(checkpoints).length !== stepsBefore || !raw.delivery?.firstAttemptAt
+      const progressChanged = stepsRan || !raw.delivery?.firstAttemptAt
       switch (decision.action) {
         case 'dead_letter':
           await writeDeadLetter(job, decision.reason, failure, firstAttemptAt)

@@ -315,6 +315,28 @@ describe('checkpoints', () => {
   })
 })
 
+describe('checkpoints, changed', () => {
+  it('a checkpoint whose value changed (user re-resolved after a 404) is stored before the retry', async () => {
+    const w = startWorker()
+    const saved: Array<EventJobData['delivery']> = []
+    w.worker.on('failed', (job: Job<EventJobData> | undefined) => saved.push(job?.data.delivery))
+    // The job already holds a user checkpoint from an earlier attempt: a user since deleted (404).
+    await sim.admin.failNext({ method: 'POST', route: '/events/', status: 404 })
+    await sim.admin.failNext({ method: 'POST', route: '/events/', status: 503 })
+    const event = track('u-moved', 1)
+    const data = {
+      ...jobData(event),
+      delivery: { firstAttemptAt: Date.now(), checkpoints: { user: { id: 4242 } } },
+    }
+    await w.events.add('track', data, { jobId: eventJobId('default', event.messageId) })
+    await waitFor(async () => ((await sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 1)
+    const user = (await sim.admin.state('acme')).apps.acme?.users.find(u => u.custom_id === 'u-moved')
+    expect(user?.id).not.toBe(4242)
+    expect(saved).toHaveLength(1)
+    expect(saved[0]?.checkpoints).toEqual({ user: { id: user?.id } })
+  })
+})
+
 describe('operations', () => {
   it('serves /health/live, /health/ready and /metrics; not ready once closed', async () => {
     const w = startWorker()
