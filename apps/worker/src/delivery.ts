@@ -3,8 +3,34 @@ import {
   createExecutor,
   createRedisRateLimiter,
   createUsercomClient,
+  type RateLimiter,
 } from '@ucd/usercom-client'
-import type { DeliveryPortFactory } from './worker'
+import type { Tenant } from '@ucd/config'
+import type { DeliveryPortContext, DeliveryPortFactory } from './worker'
+
+/**
+ * The limit on a tenant's requests to User.com: `USERCOM_MAX_RPS` over all tenants and the tenant's
+ * `maxRequestsPerSecond`, each shared by every worker process through Redis (undefined when neither is set).
+ */
+export function requestRateLimiter(
+  tenant: Tenant,
+  { config, redis }: Pick<DeliveryPortContext, 'config' | 'redis'>,
+): RateLimiter | undefined {
+  const prefix = config.queuePrefix
+  // The tenant's limit first: a request waiting for its tenant's slot would otherwise hold a global
+  // slot unused meanwhile, and the global rate would overshoot once those requests went together.
+  return combineRateLimiters(
+    tenant.maxRequestsPerSecond === undefined
+      ? undefined
+      : createRedisRateLimiter(redis, {
+          key: `${prefix}:rl:tenant:${tenant.id}`,
+          ratePerSecond: tenant.maxRequestsPerSecond,
+        }),
+    config.worker.maxRps === undefined
+      ? undefined
+      : createRedisRateLimiter(redis, { key: `${prefix}:rl:all`, ratePerSecond: config.worker.maxRps }),
+  )
+}
 
 /**
  * The real per-tenant delivery: a User.com client (its own keep-alive pool, the tenant's key, the
@@ -14,17 +40,7 @@ import type { DeliveryPortFactory } from './worker'
 export const usercomDelivery: DeliveryPortFactory = (tenant, { config, redis, metrics, logger }) => {
   if (!tenant.usercom) throw new Error(`tenant "${tenant.id}" has no User.com settings`)
   const prefix = config.queuePrefix
-  const rateLimiter = combineRateLimiters(
-    config.worker.maxRps === undefined
-      ? undefined
-      : createRedisRateLimiter(redis, { key: `${prefix}:rl:all`, ratePerSecond: config.worker.maxRps }),
-    tenant.maxRequestsPerSecond === undefined
-      ? undefined
-      : createRedisRateLimiter(redis, {
-          key: `${prefix}:rl:tenant:${tenant.id}`,
-          ratePerSecond: tenant.maxRequestsPerSecond,
-        }),
-  )
+  const rateLimiter = requestRateLimiter(tenant, { config, redis })
   const client = createUsercomClient({
     baseUrl: tenant.usercom.baseUrl,
     apiKey: tenant.usercom.apiKey,

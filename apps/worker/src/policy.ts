@@ -90,8 +90,13 @@ export interface DecideContext {
 export function decide(failure: Failure, context: DecideContext): Decision {
   switch (failure.kind) {
     case 'rate_limited': {
+      // `Retry-After: 0` or a past HTTP-date (0 ms) still pauses the default: a 1 ms pause would
+      // burn every started attempt in a hot loop and dead-letter the event as exhausted.
       const wanted = failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS
-      return { action: 'pause', delayMs: Math.min(Math.max(wanted, 1), MAX_RETRY_AFTER_MS) }
+      return {
+        action: 'pause',
+        delayMs: Math.min(Math.max(wanted, DEFAULT_RETRY_AFTER_MS), MAX_RETRY_AFTER_MS),
+      }
     }
     case 'retryable':
       return context.now - context.firstAttemptAt >= context.retryWindowMs

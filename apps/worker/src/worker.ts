@@ -13,11 +13,13 @@ import {
   MAX_DLQ_RESPONSE_CHARS,
   type DeadLetterQueue,
   type DeadLetterReason,
+  type DeadLetterRecord,
   type DeliveryState,
   type EventJobData,
   type EventsQueue,
 } from '@ucd/queue'
 import type { SegmentEvent } from '@ucd/segment'
+import type { z } from 'zod'
 import { createWorkerMetrics, type WorkerMetrics } from './metrics'
 import { backoffDelay, classify, decide, InvalidJobError, type Failure } from './policy'
 
@@ -68,6 +70,8 @@ export interface BuiltWorker {
   readonly metrics: WorkerMetrics
   /** Start taking jobs (when built with autorun false). */
   run(): void
+  /** Moves the jobs BullMQ failed on its own to the DLQ now (what the periodic sweep does); returns how many. */
+  sweepFailed(): Promise<number>
   /** True when this worker can make progress: running, and both its Redis connections are up. */
   isReady(): Promise<boolean>
   /**
@@ -83,6 +87,58 @@ interface RedisBackendLike {
 
 /** The dead-letter job id: one record per (source job, replay round), so a retried move never doubles it. */
 export const deadLetterJobId = (sourceJobId: string, replays: number): string => `${sourceJobId}-r${replays}`
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value)
+
+/** Epoch ms from job data written by anyone: a finite number, else undefined. */
+const epochMs = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined
+
+/** The `invalid` failure of job data that is not an event job. */
+function invalidJobData(error: z.ZodError): InvalidJobError {
+  const where = error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')
+  return new InvalidJobError('UCD_ERR_INVALID_JOB', `job data does not match the event job schema (${where})`)
+}
+
+/**
+ * The dead-letter record of a job, whatever its data (an `invalid` job's may be anything): the
+ * original event as far as the record's schema allows (a value that is not an object is kept as
+ * `{ original }`), a time that cannot be read is left out (`receivedAt`) or is now, so building the
+ * record never throws and the job always leaves the queue.
+ */
+function deadLetterRecord(input: {
+  data: unknown
+  reason: DeadLetterReason
+  failure: Failure
+  attempts: number
+  firstAttemptAt: number
+  now: number
+  sourceJobId: string
+}): DeadLetterRecord {
+  const raw = isRecord(input.data) ? input.data : {}
+  const iso = (ms: number): string => {
+    const at = new Date(ms)
+    return Number.isNaN(at.getTime()) ? new Date(input.now).toISOString() : at.toISOString()
+  }
+  const receivedAt = DeadLetterRecordSchema.shape.receivedAt.safeParse(raw.receivedAt)
+  const replay = isRecord(raw.replay) ? raw.replay : {}
+  const replays = replay.count
+  return DeadLetterRecordSchema.parse({
+    tenantId: typeof raw.tenantId === 'string' && raw.tenantId !== '' ? raw.tenantId : 'unknown',
+    event: isRecord(raw.event) ? raw.event : raw.event === undefined ? {} : { original: raw.event },
+    reason: input.reason,
+    status: Number.isInteger(input.failure.status) ? input.failure.status : undefined,
+    response: truncate(input.failure.response),
+    error: { code: input.failure.code, message: input.failure.message.slice(0, 1000) },
+    attempts: Math.max(0, Math.floor(input.attempts) || 0),
+    firstAttemptAt: iso(input.firstAttemptAt),
+    deadAt: iso(input.now),
+    sourceJobId: input.sourceJobId,
+    receivedAt: receivedAt.success ? receivedAt.data : undefined,
+    replays: typeof replays === 'number' && Number.isInteger(replays) && replays >= 0 ? replays : 0,
+  })
+}
 
 function truncate(text: string | undefined): string | undefined {
   if (text === undefined) return undefined
@@ -122,25 +178,17 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     failure: Failure,
     firstAttemptAt: number,
   ): Promise<void> {
-    const raw = job.data as Partial<EventJobData> | undefined
-    const replays = raw?.replay?.count ?? 0
-    const event = raw?.event && typeof raw.event === 'object' ? (raw.event as Record<string, unknown>) : {}
-    const record = DeadLetterRecordSchema.parse({
-      tenantId: typeof raw?.tenantId === 'string' && raw.tenantId !== '' ? raw.tenantId : 'unknown',
-      event,
+    const record = deadLetterRecord({
+      data: job.data,
       reason,
-      status: failure.status,
-      response: truncate(failure.response),
-      error: { code: failure.code, message: failure.message.slice(0, 1000) },
+      failure,
       attempts: job.attemptsMade + 1,
-      firstAttemptAt: new Date(firstAttemptAt).toISOString(),
-      deadAt: new Date(now()).toISOString(),
+      firstAttemptAt,
+      now: now(),
       sourceJobId: job.id ?? 'unknown',
-      receivedAt: typeof raw?.receivedAt === 'string' ? raw.receivedAt : undefined,
-      replays,
     })
     // Same id on a repeat (a crash between this add and the job's completion): BullMQ ignores it.
-    await deadLetter.add(reason, record, { jobId: deadLetterJobId(job.id ?? 'unknown', replays) })
+    await deadLetter.add(reason, record, { jobId: deadLetterJobId(record.sourceJobId, record.replays) })
     metrics.deadLettered.inc({ reason })
   }
 
@@ -153,30 +201,27 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
 
   const processor = async (job: Job<EventJobData, JobResult, string>): Promise<JobResult> => {
     const started = now()
-    const firstAttemptAt = job.data.delivery?.firstAttemptAt ?? job.processedOn ?? started
-    const type = typeof job.data.event?.type === 'string' ? job.data.event.type : 'unknown'
+    // Read defensively: the data of an invalid job may be anything, and it must still be dead-lettered.
+    const raw = (isRecord(job.data) ? job.data : {}) as Partial<EventJobData>
+    const firstAttemptAt = epochMs(raw.delivery?.firstAttemptAt) ?? job.processedOn ?? started
+    const type = typeof raw.event?.type === 'string' ? raw.event.type : 'unknown'
     // The job's child logger, made on first use: most jobs log nothing at the default level, and a
     // child per job (bindings scrubbed and serialised) was a measurable share of a delivery's CPU.
     let jobLog: Logger | undefined
     const log = (): Logger =>
       (jobLog ??= logger.child({
         jobId: job.id,
-        tenantId: job.data.tenantId,
-        messageId: job.data.event?.messageId,
+        tenantId: raw.tenantId,
+        messageId: raw.event?.messageId,
         type,
         attempt: job.attemptsMade + 1,
       }))
-    const checkpoints: Record<string, unknown> = { ...job.data.delivery?.checkpoints }
-    const stepsBefore = Object.keys(checkpoints).length
+    const checkpoints: Record<string, unknown> = { ...raw.delivery?.checkpoints }
+    // Set by every step that ran: a new key, or a new value under an existing one (a re-resolved user).
+    let stepsRan = false
     try {
       const parsed = EventJobDataSchema.safeParse(job.data)
-      if (!parsed.success) {
-        const where = parsed.error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')
-        throw new InvalidJobError(
-          'UCD_ERR_INVALID_JOB',
-          `job data does not match the event job schema (${where})`,
-        )
-      }
+      if (!parsed.success) throw invalidJobData(parsed.error)
       const tenant = config.tenants.byId(parsed.data.tenantId)
       if (!tenant?.usercom) {
         throw new InvalidJobError(
@@ -188,6 +233,7 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
         checkpoints,
         onStep: (key, value) => {
           checkpoints[key] = value
+          stepsRan = true
         },
       })
       if (result.dropped.length > 0) {
@@ -206,8 +252,7 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     } catch (error) {
       const failure = classify(error)
       const decision = decide(failure, { firstAttemptAt, now: now(), retryWindowMs })
-      const progressChanged =
-        Object.keys(checkpoints).length !== stepsBefore || !job.data.delivery?.firstAttemptAt
+      const progressChanged = stepsRan || !raw.delivery?.firstAttemptAt
       switch (decision.action) {
         case 'dead_letter':
           await writeDeadLetter(job, decision.reason, failure, firstAttemptAt)
@@ -252,7 +297,7 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob) => {
         const data = job?.data as Partial<EventJobData> | undefined
-        const first = data?.delivery?.firstAttemptAt ?? job?.processedOn ?? now()
+        const first = epochMs(data?.delivery?.firstAttemptAt) ?? job?.processedOn ?? now()
         return backoffDelay({
           attemptsMade,
           baseDelayMs: config.worker.retryBaseDelayMs,
@@ -267,20 +312,34 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
   worker.on('stalled', jobId => logger.warn({ jobId }, 'job stalled (its worker stopped); it will run again'))
 
   // Jobs BullMQ fails on its own (stalled too often, too many started attempts) are moved to the DLQ
-  // as `exhausted`, so nothing waits unnoticed in the failed set.
+  // as `exhausted` (as `invalid` when their data is not an event job), so nothing waits unnoticed in
+  // the failed set. Each job on its own: one that cannot be moved is logged and left for the next pass.
   async function sweepFailed(): Promise<number> {
     const failed = await events.getFailed(0, 99)
+    let moved = 0
     for (const job of failed) {
-      const firstAttemptAt = job.data?.delivery?.firstAttemptAt ?? job.processedOn ?? job.timestamp
-      await writeDeadLetter(
-        job as Job<EventJobData, JobResult, string>,
-        'exhausted',
-        { kind: 'retryable', code: 'UCD_ERR_JOB_FAILED', message: job.failedReason || 'failed' },
-        firstAttemptAt,
-      )
-      await job.remove().catch(() => undefined)
+      try {
+        const data: unknown = job.data
+        const raw = (isRecord(data) ? data : {}) as Partial<EventJobData>
+        const firstAttemptAt = epochMs(raw.delivery?.firstAttemptAt) ?? job.processedOn ?? job.timestamp
+        const parsed = EventJobDataSchema.safeParse(data)
+        const invalid = parsed.success ? undefined : invalidJobData(parsed.error)
+        const failedReason = job.failedReason || 'failed'
+        await writeDeadLetter(
+          job as Job<EventJobData, JobResult, string>,
+          invalid ? 'invalid' : 'exhausted',
+          invalid
+            ? { kind: 'invalid', code: invalid.code, message: `${invalid.message}; failed: ${failedReason}` }
+            : { kind: 'retryable', code: 'UCD_ERR_JOB_FAILED', message: failedReason },
+          firstAttemptAt,
+        )
+        await job.remove().catch(() => undefined)
+        moved += 1
+      } catch (err) {
+        logger.warn({ err, jobId: job.id }, 'could not move a failed job to the DLQ; will try again')
+      }
     }
-    return failed.length
+    return moved
   }
   let sweeping: Promise<unknown> = Promise.resolve()
   const sweeper = setInterval(() => {
@@ -301,6 +360,7 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     deadLetter,
     metrics,
     run,
+    sweepFailed,
     async isReady() {
       if (closed || !worker.isRunning() || connection.status !== 'ready') return false
       const blocking = await ((worker.backend as unknown as RedisBackendLike).blockingClient ??

@@ -54,7 +54,8 @@ export interface CatalogCacheOptions {
 export class CatalogCache {
   private local: CatalogSnapshot | undefined
   private loading: Promise<CatalogSnapshot> | undefined
-  private refreshing: Promise<CatalogSnapshot> | undefined
+  /** The fetch under way, and when it started (epoch ms, as `fetchedAt`). */
+  private refreshing: { startedAt: number; snapshot: Promise<CatalogSnapshot> } | undefined
   private readonly now: () => number
 
   constructor(private readonly options: CatalogCacheOptions) {
@@ -74,12 +75,24 @@ export class CatalogCache {
     return this.loading
   }
 
-  /** Fetches the catalog from User.com now (joining a fetch already under way). */
-  async refresh(): Promise<CatalogSnapshot> {
-    this.refreshing ??= this.fetch().finally(() => {
-      this.refreshing = undefined
-    })
-    return this.refreshing
+  /**
+   * Fetches the catalog from User.com now, joining a fetch already under way if it started at or
+   * after `notBefore` (epoch ms; default: any). A fetch that started earlier may miss an attribute
+   * created since (e.g. the one a `POST /attributes/` 400 just said exists), so a new one starts.
+   */
+  async refresh(options: { notBefore?: number } = {}): Promise<CatalogSnapshot> {
+    const current = this.refreshing
+    if (current !== undefined && current.startedAt >= (options.notBefore ?? -Infinity))
+      return current.snapshot
+    const startedAt = this.now()
+    const flight = {
+      startedAt,
+      snapshot: this.fetch(startedAt).finally(() => {
+        if (this.refreshing === flight) this.refreshing = undefined
+      }),
+    }
+    this.refreshing = flight
+    return flight.snapshot
   }
 
   /** Adds a just-created attribute to the cached catalog (keeping its age). */
@@ -113,10 +126,11 @@ export class CatalogCache {
     return this.refresh()
   }
 
-  private async fetch(): Promise<CatalogSnapshot> {
-    const fetchedAt = this.now()
+  private async fetch(fetchedAt: number): Promise<CatalogSnapshot> {
     const attributes = toCatalog(await this.options.client.listAttributes())
     const snapshot: CatalogSnapshot = { fetchedAt, attributes }
+    // An older fetch that ends after a newer one does not replace the newer catalog.
+    if (this.local !== undefined && this.local.fetchedAt > fetchedAt) return snapshot
     this.local = snapshot
     await this.store(snapshot)
     this.options.logger?.debug({ attributes: attributes.length }, 'attribute catalog fetched')

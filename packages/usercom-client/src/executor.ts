@@ -5,7 +5,12 @@ import type { Redis } from 'ioredis'
 import { z } from 'zod'
 import { CatalogCache, toAttributeDef } from './catalog-cache'
 import { ENDPOINTS, type UsercomClient } from './client'
-import { UsercomNotFoundError, UsercomRejectedError, isUsercomError } from './errors'
+import {
+  UsercomAttributePendingError,
+  UsercomNotFoundError,
+  UsercomRejectedError,
+  isUsercomError,
+} from './errors'
 import { IdentityCache, IdentitySchema, type Identity } from './identity-cache'
 
 // Runs a mapping plan against User.com: one event, its steps in order, with the identity cache,
@@ -135,7 +140,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
     })
   }
 
-  /** Creates a missing attribute; "already exists" (a 400 after another worker made it) is success. */
+  /**
+   * Creates a missing attribute; "already exists" (a 400 after another worker made it) is success.
+   * A 400 for an attribute that a catalog fetched after it still lacks is retried, never rejected.
+   */
   function ensureAttribute(step: Step<'ensure_attribute'>): Promise<AttributeDef> {
     return singleFlight(creating, step.key, async () => {
       try {
@@ -154,11 +162,18 @@ export function createExecutor(options: ExecutorOptions): Executor {
         return def
       } catch (error) {
         if (!(error instanceof UsercomRejectedError) || error.status !== 400) throw error
-        const refreshed = await catalog.refresh()
+        // Only a fetch that starts after this answer surely lists an attribute created before it.
+        const refreshed = await catalog.refresh({ notBefore: now() })
         const existing = refreshed.attributes.find(
           a => a.contentType === step.contentType && a.nameStd === step.nameStd,
         )
-        if (existing === undefined) throw error
+        if (existing === undefined) {
+          // Not a refusal we can trust (it may be another process's create not yet listed): retry.
+          throw new UsercomAttributePendingError(
+            { endpoint: error.endpoint, status: error.status, response: error.response },
+            step.nameStd,
+          )
+        }
         logger?.debug({ attribute: step.nameStd }, 'attribute already existed')
         return existing
       }

@@ -13,6 +13,7 @@ export {
   UsercomTimeoutError,
   UsercomNetworkError,
   UsercomBadResponseError,
+  UsercomAttributePendingError,
   UsercomForbiddenError,
   UsercomUnauthorizedError,
   UsercomRejectedError,

@@ -60,7 +60,11 @@ export function createRedisRateLimiter(redis: Redis, options: RedisRateLimiterOp
   }
 }
 
-/** A limiter that waits for each of `limiters` in turn (e.g. the global limit, then the tenant's). */
+/**
+ * A limiter that waits for each of `limiters` in turn, in the order given. Put the narrowest first
+ * (the tenant's limit, then the global one): a slot is reserved when it is asked for, so a global slot
+ * taken before waiting for the tenant's would sit unused meanwhile and let the global rate overshoot.
+ */
 export function combineRateLimiters(...limiters: (RateLimiter | undefined)[]): RateLimiter | undefined {
   const present = limiters.filter((l): l is RateLimiter => l !== undefined)
   if (present.length === 0) return undefined

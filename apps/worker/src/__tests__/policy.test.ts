@@ -1,5 +1,14 @@
 import { describe, expect, it } from '@jest/globals'
-import { backoffDelay, classify, decide, InvalidJobError, MAX_RETRY_AFTER_MS, type Failure } from '../policy'
+import { parseRetryAfter } from '@ucd/usercom-client'
+import {
+  backoffDelay,
+  classify,
+  decide,
+  DEFAULT_RETRY_AFTER_MS,
+  InvalidJobError,
+  MAX_RETRY_AFTER_MS,
+  type Failure,
+} from '../policy'
 
 const failure = (kind: Failure['kind'], extra: Partial<Failure> = {}): Failure => ({
   kind,
@@ -38,6 +47,21 @@ describe('decide: the failure taxonomy of design.md onto BullMQ', () => {
     })
     const spent = { ...window, now: window.firstAttemptAt + 10 * window.retryWindowMs }
     expect(decide(failure('rate_limited'), spent).action).toBe('pause')
+  })
+
+  it('pauses at least the default 1 s when Retry-After is 0 or a past HTTP-date (no 429 hot loop)', () => {
+    const past = parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT')
+    expect([parseRetryAfter('0'), past]).toEqual([0, 0])
+    for (const retryAfterMs of [0, past, 1, 999]) {
+      expect(decide(failure('rate_limited', { retryAfterMs }), window)).toEqual({
+        action: 'pause',
+        delayMs: DEFAULT_RETRY_AFTER_MS,
+      })
+    }
+    expect(decide(failure('rate_limited', { retryAfterMs: 1001 }), window)).toEqual({
+      action: 'pause',
+      delayMs: 1001,
+    })
   })
 })
 

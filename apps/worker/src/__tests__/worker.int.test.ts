@@ -26,11 +26,21 @@ afterAll(async () => {
 })
 
 /** A worker on a fresh prefix, against the simulator. */
-function startWorker(env: Record<string, string> = {}, sweepIntervalMs?: number): BuiltWorker {
+function startWorker(
+  env: Record<string, string> = {},
+  sweepIntervalMs?: number,
+  autorun = true,
+): BuiltWorker {
   const prefix = `${filePrefix}-${++testNo}`
   prefixes.push(prefix)
   const config = testConfig(testRedisUrl(), prefix, sim.baseUrl, env)
-  built = buildWorker({ config, logger: quietLogger(), deliveryFor: usercomDelivery, sweepIntervalMs })
+  built = buildWorker({
+    config,
+    logger: quietLogger(),
+    deliveryFor: usercomDelivery,
+    sweepIntervalMs,
+    autorun,
+  })
   return built
 }
 
@@ -210,6 +220,64 @@ describe('the failure taxonomy, end to end', () => {
     })
   })
 
+  it('job data whose times are unreadable → dead-lettered as invalid at once, the event kept', async () => {
+    const w = startWorker()
+    const good = jobData(track('u-times', 1))
+    const notIso = { ...good, receivedAt: '2026-01-01 10:00' }
+    const badFirst = { ...good, delivery: { firstAttemptAt: 'yesterday', checkpoints: {} } }
+    const notAnEvent = { ...good, event: 'oops', replay: { count: 'x', at: 'then' } }
+    await w.events.add('track', notIso, { jobId: 'times-1' })
+    await w.events.add('track', badFirst as unknown as EventJobData, { jobId: 'times-2' })
+    await w.events.add('track', notAnEvent as unknown as EventJobData, { jobId: 'times-3' })
+    const records = await waitFor(async () => {
+      const r = await dlqRecords(w)
+      return r.length === 3 ? r : undefined
+    })
+    const byId = Object.fromEntries(records.map(r => [r.record.sourceJobId, r.record]))
+    for (const id of ['times-1', 'times-2', 'times-3']) {
+      expect(byId[id]).toMatchObject({ reason: 'invalid', error: { code: 'UCD_ERR_INVALID_JOB' } })
+    }
+    expect(byId['times-1']?.event).toEqual(good.event)
+    expect(byId['times-1']?.receivedAt).toBeUndefined()
+    expect(byId['times-2']?.event).toEqual(good.event)
+    expect(byId['times-2']?.receivedAt).toBe(good.receivedAt)
+    expect(byId['times-3']?.event).toEqual({ original: 'oops' })
+    expect(byId['times-3']?.replays).toBe(0)
+    expect(await w.events.getJobCounts('waiting', 'delayed', 'failed', 'active')).toEqual({
+      waiting: 0,
+      delayed: 0,
+      failed: 0,
+      active: 0,
+    })
+  })
+
+  it('the sweep moves a failed job with invalid data as invalid, and the failed jobs after it too', async () => {
+    const w = startWorker({}, 3_600_000, false)
+    const good = jobData(track('u-swept', 1))
+    await w.events.add('track', good, { jobId: 'sweep-a-good', attempts: 1 })
+    await w.events.add(
+      'track',
+      { ...good, receivedAt: '2026-01-01 10:00' },
+      { jobId: 'sweep-z-poison', attempts: 1 },
+    )
+    // Fail both as BullMQ does on its own (e.g. too many starts), the poisoned one last: it is swept first.
+    for (const id of ['sweep-a-good', 'sweep-z-poison']) {
+      const job = await w.worker.getNextJob('test-token', { block: false })
+      expect(job?.id).toBe(id)
+      await job?.moveToFailed(new Error('job started more than allowable limit'), 'test-token')
+    }
+    expect((await w.events.getFailed(0, 99)).map(j => j.id)).toEqual(['sweep-z-poison', 'sweep-a-good'])
+    expect(await w.sweepFailed()).toBe(2)
+    const byId = Object.fromEntries((await dlqRecords(w)).map(r => [r.record.sourceJobId, r.record]))
+    expect(byId['sweep-z-poison']).toMatchObject({
+      reason: 'invalid',
+      error: { code: 'UCD_ERR_INVALID_JOB' },
+    })
+    expect(byId['sweep-z-poison']?.event).toEqual(good.event)
+    expect(byId['sweep-a-good']).toMatchObject({ reason: 'exhausted', error: { code: 'UCD_ERR_JOB_FAILED' } })
+    expect(await w.events.getFailedCount()).toBe(0)
+  })
+
   it('bounds started attempts: a job paused by 429s forever ends in the DLQ, not in a loop', async () => {
     await sim.admin.setFaults({ rateLimitRps: 0.001, rateLimitBurst: 1, retryAfterSeconds: 0 })
     const w = startWorker({ WORKER_MAX_STARTED_ATTEMPTS: '3' }, 200)
@@ -244,6 +312,28 @@ describe('checkpoints', () => {
     expect(saved).toHaveLength(1)
     expect(Object.keys(saved[0]?.checkpoints ?? {})).toEqual(expect.arrayContaining(['user', 'company']))
     expect(saved[0]?.firstAttemptAt).toEqual(expect.any(Number))
+  })
+})
+
+describe('checkpoints, changed', () => {
+  it('a checkpoint whose value changed (user re-resolved after a 404) is stored before the retry', async () => {
+    const w = startWorker()
+    const saved: Array<EventJobData['delivery']> = []
+    w.worker.on('failed', (job: Job<EventJobData> | undefined) => saved.push(job?.data.delivery))
+    // The job already holds a user checkpoint from an earlier attempt: a user since deleted (404).
+    await sim.admin.failNext({ method: 'POST', route: '/events/', status: 404 })
+    await sim.admin.failNext({ method: 'POST', route: '/events/', status: 503 })
+    const event = track('u-moved', 1)
+    const data = {
+      ...jobData(event),
+      delivery: { firstAttemptAt: Date.now(), checkpoints: { user: { id: 4242 } } },
+    }
+    await w.events.add('track', data, { jobId: eventJobId('default', event.messageId) })
+    await waitFor(async () => ((await sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 1)
+    const user = (await sim.admin.state('acme')).apps.acme?.users.find(u => u.custom_id === 'u-moved')
+    expect(user?.id).not.toBe(4242)
+    expect(saved).toHaveLength(1)
+    expect(saved[0]?.checkpoints).toEqual({ user: { id: user?.id } })
   })
 })
 

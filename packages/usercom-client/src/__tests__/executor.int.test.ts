@@ -4,7 +4,12 @@ import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
 import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
 import { Redis } from 'ioredis'
 import { createUsercomClient, type UsercomClient } from '../client'
-import { UsercomForbiddenError, UsercomServerError, UsercomTimeoutError } from '../errors'
+import {
+  UsercomAttributePendingError,
+  UsercomForbiddenError,
+  UsercomServerError,
+  UsercomTimeoutError,
+} from '../errors'
 import { createExecutor, type Checkpoints, type ExecutorOptions } from '../executor'
 import { IdentityCache } from '../identity-cache'
 
@@ -252,6 +257,78 @@ describe('caches, counted at the simulator', () => {
     expect(await count('POST /attributes/', 400)).toBe(1)
     expect(await count('GET /attributes/')).toBe(2)
     expect((await state()).users[0]?.attributes.plan).toBe('gold')
+  })
+
+  it('a 400 on create while an older catalog fetch is in flight fetches the catalog again, and delivers', async () => {
+    // Another process creates `plan` after this worker's catalog refresh (for x) started and before
+    // this worker's create (for y) answers 400: joining that older refresh would not find it.
+    let clock = Date.now()
+    let lists = 0
+    let creates = 0
+    let secondListStarted!: () => void
+    const secondList = new Promise<void>(resolve => (secondListStarted = resolve))
+    let releaseSecondList!: () => void
+    const secondListHeld = new Promise<void>(resolve => (releaseSecondList = resolve))
+    const raced: UsercomClient = {
+      ...client,
+      listAttributes: async () => {
+        lists += 1
+        const n = lists
+        const attributes = await client.listAttributes()
+        if (n === 2) {
+          secondListStarted()
+          await secondListHeld
+        }
+        return attributes
+      },
+      createAttribute: async body => {
+        creates += 1
+        if (creates > 1) return client.createAttribute(body)
+        await secondList
+        clock += 1
+        await sim.admin.seedAttributes({
+          app: 'acme',
+          attributes: [{ name: body.name, value_type: 'string' }],
+        })
+        try {
+          return await client.createAttribute(body)
+        } finally {
+          // Let the older fetch finish only after the executor has handled the 400.
+          setImmediate(releaseSecondList)
+        }
+      },
+    }
+    const run = executor({ client: raced, now: () => clock })
+    await run.deliver(identify('warm', { email: 'w@example.com' }))
+    // y starts with a catalog as new as itself: no refresh before its create.
+    const y = attempt(run, identify('y', { plan: 'gold' }))
+    clock += 1
+    // x's catalog predates it: it refreshes (the second fetch, held until y's create has answered).
+    const x = attempt(run, identify('x', { plan: 'silver' }))
+    const [yResult, xResult] = await Promise.all([y, x])
+    expect(yResult.error).toBeUndefined()
+    expect(xResult.error).toBeUndefined()
+    expect(await count('POST /attributes/', 400)).toBeGreaterThanOrEqual(1)
+    expect(lists).toBeGreaterThanOrEqual(3)
+    const { users } = await state()
+    expect(Object.fromEntries(users.map(u => [u.custom_id, u.attributes.plan]))).toEqual({
+      warm: undefined,
+      y: 'gold',
+      x: 'silver',
+    })
+  })
+
+  it('a 400 on create of an attribute a fresh catalog still lacks is retryable, not rejected', async () => {
+    const run = executor()
+    await sim.admin.failNext({ method: 'POST', route: '/attributes/', status: 400 })
+    const { error, checkpoints } = await attempt(run, identify('lacking', { tier: 'gold' }))
+    expect(error).toBeInstanceOf(UsercomAttributePendingError)
+    expect(error).toMatchObject({ kind: 'retryable', code: 'UC_ERR_ATTRIBUTE_PENDING', status: 400 })
+    expect(checkpoints).toEqual({})
+    // The retry creates it and delivers.
+    const again = await attempt(run, identify('lacking', { tier: 'gold' }))
+    expect(again.error).toBeUndefined()
+    expect((await state()).users[0]?.attributes.tier).toBe('gold')
   })
 
   it('a 400 on a body built from a stale cached catalog refreshes it once and re-plans', async () => {

@@ -86,8 +86,8 @@ describe('combineRateLimiters', () => {
   it('waits for each limiter in order, and is the slower of them', async () => {
     const order: string[] = []
     const tagged = (tag: string): RateLimiter => ({ acquire: async () => void order.push(tag) })
-    await combineRateLimiters(tagged('global'), undefined, tagged('tenant'))?.acquire()
-    expect(order).toEqual(['global', 'tenant'])
+    await combineRateLimiters(tagged('tenant'), undefined, tagged('global'))?.acquire()
+    expect(order).toEqual(['tenant', 'global'])
     expect(combineRateLimiters(undefined, undefined)).toBeUndefined()
 
     const fast = createRedisRateLimiter(a, { key: `${prefix}:rate:fast`, ratePerSecond: 100 })
