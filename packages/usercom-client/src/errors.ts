@@ -16,8 +16,6 @@ export const USERCOM_ERROR_CODES = {
   NETWORK: 'UC_ERR_NETWORK',
   /** A 2xx whose body is not what the API documents (or a `next` link to another host). */
   BAD_RESPONSE: 'UC_ERR_BAD_RESPONSE',
-  /** `POST /attributes/` answered 400, yet a catalog fetched after it does not list the attribute. */
-  ATTRIBUTE_PENDING: 'UC_ERR_ATTRIBUTE_PENDING',
   /** 403 */
   FORBIDDEN: 'UC_ERR_FORBIDDEN',
   /** 401 */
@@ -109,21 +107,6 @@ export class UsercomBadResponseError extends UsercomError {
   readonly code = USERCOM_ERROR_CODES.BAD_RESPONSE
   constructor(details: UsercomErrorDetails, reason: string) {
     super(`${details.endpoint} answered ${details.status ?? '?'} with an unexpected body: ${reason}`, details)
-  }
-}
-
-/**
- * `POST /attributes/` answered 400 (as when another process created it first), but a catalog fetched
- * after that answer does not list it: retry with backoff, so a race never dead-letters a good event.
- */
-export class UsercomAttributePendingError extends UsercomError {
-  readonly kind = 'retryable'
-  readonly code = USERCOM_ERROR_CODES.ATTRIBUTE_PENDING
-  constructor(details: UsercomErrorDetails, attribute: string) {
-    super(
-      `${details.endpoint} answered ${details.status ?? '?'} for attribute "${attribute}", which a fresh catalog does not list`,
-      details,
-    )
   }
 }
 

@@ -5,12 +5,7 @@ import type { Redis } from 'ioredis'
 import { z } from 'zod'
 import { CatalogCache, toAttributeDef } from './catalog-cache'
 import { ENDPOINTS, type UsercomClient } from './client'
-import {
-  UsercomAttributePendingError,
-  UsercomNotFoundError,
-  UsercomRejectedError,
-  isUsercomError,
-} from './errors'
+import { UsercomNotFoundError, UsercomRejectedError, isUsercomError } from './errors'
 import { IdentityCache, IdentitySchema, type Identity } from './identity-cache'
 
 // Runs a mapping plan against User.com: one event, its steps in order, with the identity cache,
@@ -142,7 +137,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
 
   /**
    * Creates a missing attribute; "already exists" (a 400 after another worker made it) is success.
-   * A 400 for an attribute that a catalog fetched after it still lacks is retried, never rejected.
+   * A 400 for an attribute that a catalog fetched after it still lacks is a real refusal (rejected).
    */
   function ensureAttribute(step: Step<'ensure_attribute'>): Promise<AttributeDef> {
     return singleFlight(creating, step.key, async () => {
@@ -167,13 +162,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
         const existing = refreshed.attributes.find(
           a => a.contentType === step.contentType && a.nameStd === step.nameStd,
         )
-        if (existing === undefined) {
-          // Not a refusal we can trust (it may be another process's create not yet listed): retry.
-          throw new UsercomAttributePendingError(
-            { endpoint: error.endpoint, status: error.status, response: error.response },
-            step.nameStd,
-          )
-        }
+        // A create by another process answered before this 400 would be in that catalog: not a race.
+        if (existing === undefined) throw error
         logger?.debug({ attribute: step.nameStd }, 'attribute already existed')
         return existing
       }

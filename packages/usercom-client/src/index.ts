@@ -13,7 +13,6 @@ export {
   UsercomTimeoutError,
   UsercomNetworkError,
   UsercomBadResponseError,
-  UsercomAttributePendingError,
   UsercomForbiddenError,
   UsercomUnauthorizedError,
   UsercomRejectedError,

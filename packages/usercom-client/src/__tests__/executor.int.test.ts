@@ -5,8 +5,8 @@ import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
 import { Redis } from 'ioredis'
 import { createUsercomClient, type UsercomClient } from '../client'
 import {
-  UsercomAttributePendingError,
   UsercomForbiddenError,
+  UsercomRejectedError,
   UsercomServerError,
   UsercomTimeoutError,
 } from '../errors'
@@ -318,17 +318,13 @@ describe('caches, counted at the simulator', () => {
     })
   })
 
-  it('a 400 on create of an attribute a fresh catalog still lacks is retryable, not rejected', async () => {
+  it('a 400 on create of an attribute that a catalog fetched after it still lacks is rejected', async () => {
     const run = executor()
     await sim.admin.failNext({ method: 'POST', route: '/attributes/', status: 400 })
     const { error, checkpoints } = await attempt(run, identify('lacking', { tier: 'gold' }))
-    expect(error).toBeInstanceOf(UsercomAttributePendingError)
-    expect(error).toMatchObject({ kind: 'retryable', code: 'UC_ERR_ATTRIBUTE_PENDING', status: 400 })
+    expect(error).toBeInstanceOf(UsercomRejectedError)
+    expect(error).toMatchObject({ kind: 'rejected', status: 400 })
     expect(checkpoints).toEqual({})
-    // The retry creates it and delivers.
-    const again = await attempt(run, identify('lacking', { tier: 'gold' }))
-    expect(again.error).toBeUndefined()
-    expect((await state()).users[0]?.attributes.tier).toBe('gold')
   })
 
   it('a 400 on a body built from a stale cached catalog refreshes it once and re-plans', async () => {
