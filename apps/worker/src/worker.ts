@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import { Worker, type Job, type MinimalJob } from 'bullmq'
 import type { Redis } from 'ioredis'
 import type { Config, Tenant } from '@ucd/config'
@@ -84,6 +85,11 @@ export interface BuiltWorker {
 interface RedisBackendLike {
   blockingClient?: Promise<{ status?: string }>
 }
+
+/** How long one sweep may hold the lock (a sweep of 100 jobs takes well under a second). */
+const SWEEP_LOCK_MS = 60_000
+/** Deletes the lock only if it is still ours (it may have expired and been taken since). */
+const RELEASE_LOCK_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
 
 /** The dead-letter job id: one record per (source job, replay round), so a retried move never doubles it. */
 export const deadLetterJobId = (sourceJobId: string, replays: number): string => `${sourceJobId}-r${replays}`
@@ -314,11 +320,27 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
   // Jobs BullMQ fails on its own (stalled too often, too many started attempts) are moved to the DLQ
   // as `exhausted` (as `invalid` when their data is not an event job), so nothing waits unnoticed in
   // the failed set. Each job on its own: one that cannot be moved is logged and left for the next pass.
+  // One sweeper at a time across all worker processes: two sweeping the same snapshot could remove a
+  // job that an operator replayed (same id) between one's move and the other's remove.
+  const sweepLockKey = `${prefix}:sweep-lock`
   async function sweepFailed(): Promise<number> {
+    const token = randomUUID()
+    if ((await connection.set(sweepLockKey, token, 'PX', SWEEP_LOCK_MS, 'NX')) === null) return 0
+    try {
+      return await sweepLocked()
+    } finally {
+      await connection
+        .eval(RELEASE_LOCK_LUA, 1, sweepLockKey, token)
+        .catch((err: unknown) => logger.warn({ err }, 'could not release the sweep lock; it expires'))
+    }
+  }
+  async function sweepLocked(): Promise<number> {
     const failed = await events.getFailed(0, 99)
     let moved = 0
     for (const job of failed) {
       try {
+        // Still failed? (A retry or a replay since the snapshot makes it someone else's.)
+        if (job.id === undefined || (await events.getJobState(job.id)) !== 'failed') continue
         const data: unknown = job.data
         const raw = (isRecord(data) ? data : {}) as Partial<EventJobData>
         const firstAttemptAt = epochMs(raw.delivery?.firstAttemptAt) ?? job.processedOn ?? job.timestamp

@@ -1,6 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import type { Job } from 'bullmq'
-import { DeadLetterRecordSchema, eventJobId, type EventJobData } from '@ucd/queue'
+import {
+  createRedisConnection,
+  DeadLetterRecordSchema,
+  eventJobId,
+  waitUntilReady,
+  type EventJobData,
+} from '@ucd/queue'
 import { cleanupPrefix, testRedisUrl, uniquePrefix, waitFor } from '@ucd/testing'
 import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
 import { buildHealthServer, buildWorker, usercomDelivery, type BuiltWorker } from '../index'
@@ -276,6 +282,32 @@ describe('the failure taxonomy, end to end', () => {
     expect(byId['sweep-z-poison']?.event).toEqual(good.event)
     expect(byId['sweep-a-good']).toMatchObject({ reason: 'exhausted', error: { code: 'UCD_ERR_JOB_FAILED' } })
     expect(await w.events.getFailedCount()).toBe(0)
+  })
+
+  it('one sweeper at a time across processes: a held lock skips the sweep, concurrent sweeps move a job once', async () => {
+    const w = startWorker({}, 3_600_000, false)
+    await w.events.add('track', jobData(track('u-lock', 1)), { jobId: 'lock-1', attempts: 1 })
+    const job = await w.worker.getNextJob('test-token', { block: false })
+    await job?.moveToFailed(new Error('job stalled more than allowable limit'), 'test-token')
+    const redis = createRedisConnection(testRedisUrl(), 'producer')
+    await waitUntilReady(redis)
+    try {
+      const lockKey = `${prefixes.at(-1) ?? ''}:sweep-lock`
+      // Another process is sweeping: this one leaves the job alone.
+      await redis.set(lockKey, 'another-process', 'PX', 10_000)
+      expect(await w.sweepFailed()).toBe(0)
+      expect(await w.events.getFailedCount()).toBe(1)
+      expect(await redis.get(lockKey)).toBe('another-process')
+      await redis.del(lockKey)
+      // Two sweeps at once (as two processes would): one moves the job, the other finds the lock taken.
+      const moved = await Promise.all([w.sweepFailed(), w.sweepFailed()])
+      expect(moved.sort()).toEqual([0, 1])
+      expect((await dlqRecords(w)).map(r => r.record.sourceJobId)).toEqual(['lock-1'])
+      expect(await w.events.getFailedCount()).toBe(0)
+      expect(await redis.exists(lockKey)).toBe(0)
+    } finally {
+      await redis.quit()
+    }
   })
 
   it('bounds started attempts: a job paused by 429s forever ends in the DLQ, not in a loop', async () => {
