@@ -89,11 +89,10 @@ function merge(batchLevel: unknown, item: JsonObject): JsonObject {
  * HTTP API calls that set `context.direct: true`; IPv6 is not collected. An IP the event carries wins.
  */
 function withRequestIp(context: JsonObject, ctx: NormalizeContext): JsonObject {
-  const ip = ctx.requestIp?.startsWith('::ffff:') ? ctx.requestIp.slice(7) : ctx.requestIp
-  if (ip === undefined || !isIPv4(ip)) return context
+  if (ctx.requestIp === undefined || (ctx.clientPath !== true && context.direct !== true)) return context
   if (typeof context.ip === 'string' && context.ip.trim() !== '') return context
-  if (ctx.clientPath !== true && context.direct !== true) return context
-  return { ...context, ip }
+  const ip = ctx.requestIp.startsWith('::ffff:') ? ctx.requestIp.slice(7) : ctx.requestIp
+  return isIPv4(ip) ? { ...context, ip } : context
 }
 
 interface Times {
