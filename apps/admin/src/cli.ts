@@ -479,10 +479,19 @@ function createProgram(ctx: Context): Command {
       const queues = await ctx.queues()
       const selected: string[] = []
       const byReason: Record<string, number> = {}
-      for await (const entry of selectEntries(queues.deadLetter, {
-        ids: ids.length > 0 ? ids : undefined,
-        filter,
-      })) {
+      // Records that are not valid DLQ records match no filter, but ids or a bare --all name them.
+      const takeUnreadable = ids.length > 0 || isEmptyFilter(filter)
+      for await (const entry of selectEntries(
+        queues.deadLetter,
+        { ids: ids.length > 0 ? ids : undefined, filter },
+        {
+          onInvalid: invalid => {
+            if (!takeUnreadable) return
+            selected.push(invalid.id)
+            byReason.unreadable = (byReason.unreadable ?? 0) + 1
+          },
+        },
+      )) {
         selected.push(entry.id)
         byReason[entry.record.reason] = (byReason[entry.record.reason] ?? 0) + 1
       }
@@ -505,6 +514,9 @@ function createProgram(ctx: Context): Command {
       const started = Date.now()
       let lastProgress = started
       const progressMs = ctx.opts.progressIntervalMs ?? 1000
+      // Newest first: BullMQ removes a job with LREM from the head of the wait list, where the newest
+      // are, so each removal finds its job at once (oldest first, every LREM scanned the whole list).
+      selected.reverse()
       for (let i = 0; i < selected.length; i += PURGE_CHUNK) {
         const results = await Promise.all(
           selected.slice(i, i + PURGE_CHUNK).map(id => queues.deadLetter.remove(id)),
@@ -596,8 +608,9 @@ function createProgram(ctx: Context): Command {
     .addHelpText(
       'after',
       '\nEvery line is checked first (a {"id","record"} object, the record valid); any bad line is reported\n' +
-        'with its number and nothing is imported. Then all records are added in one go. Ids already in the\n' +
-        'DLQ are left as they are, so importing the same file twice changes nothing.\n' +
+        'with its number and nothing is imported. Then the records are added, 1,000 at a time. Ids already\n' +
+        'in the DLQ are left as they are, so importing the same file twice changes nothing, and if Redis\n' +
+        'fails part-way (the message says how many went in), running the same import again completes it.\n' +
         examples(
           'pnpm admin dlq import dlq-backup.ndjson --dry-run',
           'pnpm admin dlq import dlq-backup.ndjson',
@@ -607,7 +620,7 @@ function createProgram(ctx: Context): Command {
       const parsed = await parseImportFile(file)
       if (parsed.problems.length > 0) throw new ImportFileError(file, parsed.problems)
       const queues = await ctx.queues()
-      const result = await importRecords(queues, parsed.items, { dryRun: flags.dryRun === true })
+      const result = await importRecords(queues, parsed.items, { dryRun: flags.dryRun === true, file })
       const present =
         result.alreadyPresent.length > 0
           ? `; ${plural(result.alreadyPresent.length, 'id')} already in the DLQ left as they are`

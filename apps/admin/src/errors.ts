@@ -76,3 +76,16 @@ export class FileError extends AdminError {
     Object.setPrototypeOf(this, new.target.prototype)
   }
 }
+
+/** Redis failed part-way through an import: some records are in, and running it again completes it. */
+export class ImportIncompleteError extends AdminError {
+  constructor(file: string, imported: number, total: number, cause: string) {
+    super(
+      'UCD_ERR_IMPORT_INCOMPLETE',
+      `${file}: Redis failed after ${imported} of ${total} records were imported (${cause}). ` +
+        'Run the same import again: records already in the DLQ are skipped, so it completes it.',
+    )
+    this.name = 'ImportIncompleteError'
+    Object.setPrototypeOf(this, new.target.prototype)
+  }
+}

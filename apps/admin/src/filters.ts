@@ -21,15 +21,37 @@ export function parseDuration(text: string): number | undefined {
 /** A point in time: an ISO date (`2024-05-01`, `2024-05-01T12:00:00Z`) or a duration ago (`2h`). */
 export function parseTimeBound(option: string, text: string, now: Date): number {
   const duration = parseDuration(text)
-  if (duration !== undefined) return now.getTime() - duration
+  if (duration !== undefined) {
+    const at = now.getTime() - duration
+    if (!Number.isFinite(at) || Number.isNaN(new Date(at).getTime())) {
+      throw new UsageError(`${option}: "${text}" reaches before any date there is`)
+    }
+    return at
+  }
   const value = text.trim()
-  const ms = ISO_DATE.test(value) ? Date.parse(value) : Number.NaN
+  const ms = ISO_DATE.test(value) ? parseIsoUtc(value) : Number.NaN
   if (Number.isNaN(ms)) {
     throw new UsageError(
       `${option}: "${text}" is neither an ISO date (2024-05-01, 2024-05-01T12:00:00Z) nor a time ago (30m, 2h, 7d)`,
     )
   }
   return ms
+}
+
+/**
+ * An ISO date or date-time; without a zone it is UTC (as a date-only value already is in JavaScript,
+ * so `2024-05-01` and `2024-05-01T00:00` are the same instant on every machine). A day or time that
+ * does not exist (`2024-02-30`, `25:00`) is NaN rather than rolled over.
+ */
+function parseIsoUtc(value: string): number {
+  const withZone = /(Z|[+-]\d{2}:?\d{2})$/.test(value) || !/[T ]/.test(value) ? value : `${value}Z`
+  const ms = Date.parse(withZone.replace(' ', 'T'))
+  if (Number.isNaN(ms)) return ms
+  const [year, month, day] = value.slice(0, 10).split('-').map(Number)
+  const probe = new Date(Date.UTC(year ?? 0, (month ?? 1) - 1, day ?? 1))
+  const exists =
+    probe.getUTCFullYear() === year && probe.getUTCMonth() + 1 === month && probe.getUTCDate() === day
+  return exists ? ms : Number.NaN
 }
 
 export function parseDurationOption(option: string, text: string): number {

@@ -15,9 +15,13 @@ export async function writeOut(out: Output, text: string): Promise<void> {
 
 /** A plain-text table: a header row and columns padded to their widest cell. */
 export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
-  const widths = headers.map((header, i) =>
-    Math.max(header.length, ...rows.map(row => (row[i] ?? '').length)),
-  )
+  // A loop, not Math.max(...cells): spreading 100k+ rows overflows the call stack.
+  const widths = headers.map(header => header.length)
+  for (const row of rows) {
+    row.forEach((cell, i) => {
+      if (cell.length > (widths[i] ?? 0)) widths[i] = cell.length
+    })
+  }
   const line = (cells: readonly string[]): string =>
     cells
       .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] ?? 0)))

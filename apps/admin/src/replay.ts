@@ -91,6 +91,16 @@ export async function replayEntry(
 
   const existing = await queues.events.getJob(jobId)
   const existingState = existing ? await existing.getState() : undefined
+  // The very job this record came from, still active: the worker writes the record, then completes
+  // (removes) the job. Removing the record now would leave the event nowhere once it does.
+  const existingReplays = (existing?.data as Partial<EventJobData> | undefined)?.replay?.count ?? 0
+  if (existingState === 'active' && existingReplays <= record.replays) {
+    return {
+      ...base,
+      outcome: 'skipped',
+      detail: `events job ${jobId} is still being dead-lettered by a worker; replay it again in a moment`,
+    }
+  }
   const queued = existingState !== undefined && QUEUED_STATES.has(existingState)
   if (options.dryRun) {
     return queued
@@ -98,7 +108,7 @@ export async function replayEntry(
       : { ...base, outcome: 'replayed' }
   }
   if (queued) {
-    await removeDeadLetter(queues, id)
+    await removeAfterEnqueue(queues, id, jobId)
     return { ...base, outcome: 'already-queued', detail: `events job ${jobId} is ${existingState}` }
   }
   // A failed, completed-and-kept or orphaned job with this id would make BullMQ ignore the add.
@@ -110,16 +120,41 @@ export async function replayEntry(
   const ours =
     stored === undefined || // already delivered and removed by a worker
     (stored.data.replay?.at === plan.data.replay?.at && stored.data.replay?.count === plan.data.replay?.count)
-  await removeDeadLetter(queues, id)
+  await removeAfterEnqueue(queues, id, jobId)
   return ours
     ? { ...base, outcome: 'replayed' }
     : { ...base, outcome: 'already-queued', detail: `events job ${jobId} was queued meanwhile` }
 }
 
+/** Tries to remove a dead-letter record a few times (a Redis blip must not leave it behind). */
 async function removeDeadLetter(queues: AdminQueues, id: string): Promise<void> {
-  // 1: removed (or already gone); 0: locked, which a DLQ without workers never is.
-  const removed = await queues.deadLetter.remove(id)
-  if (removed !== 1) throw new Error(`dead-letter job ${id} is locked (is a worker consuming the DLQ?)`)
+  let lastError: unknown
+  for (let attempt = 0; attempt < 3; attempt += 1) {
+    if (attempt > 0) await new Promise(resolve => setTimeout(resolve, 200 * attempt))
+    try {
+      // 1: removed (or already gone); 0: locked, which a DLQ without workers never is.
+      const removed = await queues.deadLetter.remove(id)
+      if (removed === 1) return
+      lastError = new Error(`dead-letter job ${id} is locked (is a worker consuming the DLQ?)`)
+    } catch (error) {
+      lastError = error
+    }
+  }
+  throw lastError
+}
+
+/** The event is in `events` but its record could not be removed: say so, so nobody replays it twice. */
+async function removeAfterEnqueue(queues: AdminQueues, id: string, jobId: string): Promise<void> {
+  try {
+    await removeDeadLetter(queues, id)
+  } catch (error) {
+    const why = error instanceof Error ? error.message : String(error)
+    throw new Error(
+      `enqueued as events job ${jobId}, but the record could not be removed (${why}): ` +
+        `delete it with "pnpm admin dlq purge ${id} --yes"; do not replay it again`,
+      { cause: error },
+    )
+  }
 }
 
 export interface ReplaySummary {

@@ -29,11 +29,12 @@ export interface AdminQueues {
   close(): Promise<void>
 }
 
-/** A Redis URL with its password replaced, for messages. */
+/** A Redis URL with its password replaced (in the user info or as ioredis' `?password=`), for messages. */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url)
     if (parsed.password) parsed.password = '***'
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***')
     return parsed.toString()
   } catch {
     return '<unparseable REDIS_URL>'

@@ -2,20 +2,23 @@ import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
 import { DeadLetterRecordSchema, type DeadLetterRecord } from '@ucd/queue'
 import { z } from 'zod'
-import { FileError, type LineProblem } from './errors'
+import { FileError, ImportIncompleteError, type LineProblem } from './errors'
 import { writeOut, type Output } from './output'
 import { selectEntries, type AdminQueues, type DlqEntry, type Selection } from './store'
 
 /**
- * A BullMQ custom job id: not empty, not an integer (BullMQ refuses those), no ":" (Redis key
- * separator), and not "0".
+ * A dead-letter job id as the worker writes them, `<source job id>-r<replays>`: never an integer
+ * (BullMQ refuses those), no ":" (Redis key separator), and never one of BullMQ's own key names under
+ * the queue prefix (`wait`, `meta`, `events`, ...), which an import must not overwrite.
  */
 export const DlqJobIdSchema = z
   .string()
   .min(1)
   .max(512)
-  .refine(id => `${parseInt(id, 10)}` !== id, { message: 'a job id cannot be an integer' })
   .refine(id => !id.includes(':'), { message: 'a job id cannot contain ":"' })
+  .refine(id => /.-r\d+$/.test(id), {
+    message: 'a dead-letter id ends in -r<replays>, as the worker writes them (e.g. acme-Xb3k...-r0)',
+  })
 
 /** One NDJSON line of `dlq export` / `dlq import`: the DLQ job id and the record. */
 export const ExportLineSchema = z.object({
@@ -111,14 +114,18 @@ export interface ImportResult {
   alreadyPresent: string[]
 }
 
+/** Records added per addBulk. */
+const IMPORT_CHUNK = 1000
+
 /**
- * Adds validated records in one addBulk (one MULTI/EXEC: all or nothing), under their original
- * ids. Ids already in the DLQ are left alone.
+ * Adds validated records under their original ids, in chunks; ids already in the DLQ are left alone.
+ * BullMQ's addBulk is a pipeline, not a transaction, so a Redis failure part-way leaves some records
+ * in: that is an ImportIncompleteError saying how many, and the same import run again completes it.
  */
 export async function importRecords(
   queues: AdminQueues,
   items: ParsedImport['items'],
-  options: { dryRun: boolean },
+  options: { dryRun: boolean; file: string },
 ): Promise<ImportResult> {
   const exists: boolean[] = []
   for (let i = 0; i < items.length; i += 1000) {
@@ -132,10 +139,18 @@ export async function importRecords(
   }
   const alreadyPresent = items.filter((_, i) => exists[i]).map(item => item.id)
   const fresh = items.filter((_, i) => !exists[i])
-  if (!options.dryRun && fresh.length > 0) {
-    await queues.deadLetter.addBulk(
-      fresh.map(item => ({ name: item.record.reason, data: item.record, opts: { jobId: item.id } })),
-    )
+  if (!options.dryRun) {
+    for (let i = 0; i < fresh.length; i += IMPORT_CHUNK) {
+      const chunk = fresh.slice(i, i + IMPORT_CHUNK)
+      try {
+        await queues.deadLetter.addBulk(
+          chunk.map(item => ({ name: item.record.reason, data: item.record, opts: { jobId: item.id } })),
+        )
+      } catch (error) {
+        const cause = error instanceof Error ? error.message : String(error)
+        throw new ImportIncompleteError(options.file, i, fresh.length, cause)
+      }
+    }
   }
   return { imported: fresh.length, alreadyPresent }
 }

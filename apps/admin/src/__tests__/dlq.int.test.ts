@@ -250,6 +250,21 @@ describe('dlq purge', () => {
     expect(await dlqIds()).toEqual([...ID].sort())
   })
 
+  it('purges records that are not valid DLQ records when named by id or by a bare --all, not by filters', async () => {
+    await dlq.add('forbidden', { garbage: true } as never, { jobId: 'acme-garbage-r0' })
+    await dlq.add('forbidden', { garbage: 2 } as never, { jobId: 'acme-garbage-r1' })
+    expect((await cli('dlq', 'purge', '--reason', 'forbidden', '--yes')).stdout).toBe(
+      'Purged 3 dead-letter records (forbidden 3).\n',
+    )
+    const left = ID.filter((_, i) => RECORDS[i]!.reason !== 'forbidden')
+    expect(await dlqIds()).toEqual(['acme-garbage-r0', 'acme-garbage-r1', ...left].sort())
+    const byId = await cli('dlq', 'purge', 'acme-garbage-r0', '--yes')
+    expect(byId.stdout).toBe('Purged 1 dead-letter record (unreadable 1).\n')
+    const all = await cli('dlq', 'purge', '--all', '--yes', '--json')
+    expect(JSON.parse(all.stdout)).toMatchObject({ purged: left.length + 1, byReason: { unreadable: 1 } })
+    expect(await dlqIds()).toEqual([])
+  })
+
   it('refuses an unknown id before deleting anything', async () => {
     const before = await dumpPrefix(redis, prefix)
     const run = await cli('dlq', 'purge', ID[0]!, 'acme-nope-r0', '--yes')
@@ -328,7 +343,7 @@ describe('dlq export and import', () => {
     expect(run.stderr).toMatch(/line 3: record\.reason: /)
     expect(run.stderr).toMatch(/line 4: record\.reason: .*record\.deadAt: /)
     expect(run.stderr).toMatch(new RegExp(`line 6: id "${ID[0]}" is already on line 1`))
-    expect(run.stderr).toMatch(/line 7: id: a job id cannot be an integer/)
+    expect(run.stderr).toMatch(/line 7: id: a dead-letter id ends in -r<replays>/)
     expect(run.stderr).toMatch(/line 8: /)
     expect(run.stderr).not.toMatch(/line (1|5|9):/)
     expect(await dumpPrefix(redis, prefix)).toEqual(before)
@@ -339,7 +354,9 @@ describe('dlq export and import', () => {
     const file = join(dir, 'dry.ndjson')
     writeFileSync(
       file,
-      RECORDS.map((record, i) => JSON.stringify({ id: `${ID[i]}-copy`, record })).join('\n'),
+      RECORDS.map((record, i) =>
+        JSON.stringify({ id: `${ID[i]}`.replace(/-r(\d+)$/, '-copy-r$1'), record }),
+      ).join('\n'),
     )
     const before = await dumpPrefix(redis, prefix)
     const run = await cli('dlq', 'import', file, '--dry-run')

@@ -44,6 +44,22 @@ describe('durations and time bounds', () => {
     }
     expect(() => parseTimeBound('--until', 'soon', NOW)).toThrow(/--until: "soon"/)
   })
+
+  it('reads a date-time without a zone as UTC, like a date alone, on every machine', () => {
+    expect(parseTimeBound('--since', '2025-05-01T00:00', NOW)).toBe(Date.parse('2025-05-01T00:00:00Z'))
+    expect(parseTimeBound('--since', '2025-05-01 10:30:00', NOW)).toBe(Date.parse('2025-05-01T10:30:00Z'))
+    expect(parseTimeBound('--since', '2025-05-01T00:00', NOW)).toBe(
+      parseTimeBound('--since', '2025-05-01', NOW),
+    )
+  })
+
+  it('refuses days that do not exist and durations beyond any date, as usage errors', () => {
+    for (const bad of ['2024-02-30', '2025-04-31T10:00:00Z', '2025-02-29']) {
+      expect(() => parseTimeBound('--since', bad, NOW)).toThrow(UsageError)
+    }
+    expect(parseTimeBound('--since', '2024-02-29', NOW)).toBe(Date.parse('2024-02-29T00:00:00Z'))
+    expect(() => parseTimeBound('--until', '99999999999w', NOW)).toThrow(UsageError)
+  })
 })
 
 describe('buildFilter', () => {
@@ -139,6 +155,13 @@ describe('small formatters', () => {
     expect(formatTable(['A', 'BB'], [['long', 'x']])).toBe('A     BB\nlong  x\n')
   })
 
+  it('formats a table of 200,000 rows (no spread of every cell into one call)', () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => [`id-${i}`, 'x'])
+    const text = formatTable(['ID', 'R'], rows)
+    expect(text.split('\n')).toHaveLength(200_002)
+    expect(text.startsWith('ID         R\n')).toBe(true)
+  })
+
   it('formats ages, progress lines, ids and URLs', () => {
     expect(formatAge(500)).toBe('500ms')
     expect(formatAge(65_000)).toBe('1m 5s')
@@ -163,8 +186,13 @@ describe('small formatters', () => {
     expect(DlqJobIdSchema.safeParse('acme-abc-r0').success).toBe(true)
     expect(DlqJobIdSchema.safeParse('42').success).toBe(false)
     expect(DlqJobIdSchema.safeParse('a:b').success).toBe(false)
+    // BullMQ's own key names under the queue prefix are never dead-letter ids.
+    for (const reserved of ['wait', 'events', 'meta', 'completed', 'acme-abc']) {
+      expect(DlqJobIdSchema.safeParse(reserved).success).toBe(false)
+    }
     expect(redactUrl('redis://user:hunter2@redis.internal:6380/0')).toBe(
       'redis://user:***@redis.internal:6380/0',
     )
+    expect(redactUrl('redis://redis.internal:6380/?password=hunter2&db=1')).not.toContain('hunter2')
   })
 })

@@ -231,6 +231,44 @@ describe('dlq replay', () => {
     }
   })
 
+  it('leaves a record whose events job is still active (being dead-lettered) in the DLQ, to replay later', async () => {
+    const record = makeRecord({ n: 70 })
+    const [id] = await seedDlq(dlq, [record])
+    const jobId = eventJobId(record.tenantId, record.event.messageId as string)
+    const data: EventJobData = {
+      tenantId: record.tenantId,
+      event: record.event as EventJobData['event'],
+      receivedAt: record.receivedAt!,
+    }
+    await events.add('track', data, { ...EVENT_JOB_OPTIONS, jobId })
+    // A worker holds the job: it wrote the record and has not completed (removed) the job yet.
+    const workerConnection = createRedisConnection(url, 'worker')
+    const worker = new Worker<EventJobData>('events', null, {
+      connection: workerConnection,
+      prefix,
+      autorun: false,
+    })
+    try {
+      const active = await worker.getNextJob('dead-lettering', { block: false })
+      expect(active?.id).toBe(jobId)
+      const run = await cli(['dlq', 'replay', id!])
+      expect(run.code).toBe(0)
+      expect(run.stdout).toContain('skipped 1')
+      expect(run.stderr + run.stdout).toContain('still being dead-lettered')
+      expect(await dlqIds()).toEqual([id])
+      // The worker completes (and removes) the job; now the replay takes the record.
+      await active.moveToCompleted('dead_lettered', 'dead-lettering', false)
+      expect(await events.getJob(jobId)).toBeUndefined()
+      const again = await cli(['dlq', 'replay', id!])
+      expect(again.stdout).toContain('replayed 1')
+      expect(await dlqIds()).toEqual([])
+      expect((await events.getJob(jobId))?.data.replay?.count).toBe(1)
+    } finally {
+      await worker.close()
+      await workerConnection.quit()
+    }
+  })
+
   it('--dry-run prints what would be replayed and changes nothing in Redis', async () => {
     const records = [
       makeRecord({ n: 1, reason: 'forbidden' }),
