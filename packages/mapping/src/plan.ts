@@ -1,6 +1,6 @@
 import { mapGroup } from './company'
 import { mapIdentify } from './user'
-import { isObject, textOf } from './util'
+import { httpUrl, isObject, textOf } from './util'
 import type { AttributeCatalog, Dropped, Operation, Plan } from './operations'
 import type { JsonObject } from './util'
 import type { PageEvent, SegmentEvent } from '@ucd/segment'
@@ -23,17 +23,6 @@ function epochMs(iso: string, fallback: string): number {
   if (Number.isFinite(ms)) return ms
   const other = Date.parse(fallback)
   return Number.isFinite(other) ? other : 0
-}
-
-/** Origin of an absolute http(s) URL, or undefined. */
-function httpUrl(text: string | undefined): URL | undefined {
-  if (text === undefined) return undefined
-  try {
-    const url = new URL(text)
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined
-  } catch (_error) {
-    return undefined
-  }
 }
 
 /**

@@ -42,14 +42,19 @@ export function timezoneOf(value: unknown): string | undefined {
   }
 }
 
-/** An absolute http(s) URL, or undefined. */
-export function httpUrlOf(value: unknown): string | undefined {
-  const text = textOf(value)
+/** `text` parsed as an absolute http(s) URL, or undefined. */
+export function httpUrl(text: string | undefined): URL | undefined {
   if (text === undefined) return undefined
   try {
     const url = new URL(text)
-    return url.protocol === 'http:' || url.protocol === 'https:' ? text : undefined
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url : undefined
   } catch (_error) {
     return undefined
   }
+}
+
+/** An absolute http(s) URL, as given, or undefined. */
+export function httpUrlOf(value: unknown): string | undefined {
+  const text = textOf(value)
+  return httpUrl(text) === undefined ? undefined : text
 }
