@@ -59,6 +59,6 @@ export const usercomDelivery: DeliveryPortFactory = (tenant, { config, redis, me
     keyPrefix: prefix,
     identityTtlSeconds: config.worker.identityCacheTtlSeconds,
     attributeTtlSeconds: config.worker.attributeCacheTtlSeconds,
-    logger: logger.child({ tenantId: tenant.id }),
+    logger, // the executor binds tenantId itself
   })
 }

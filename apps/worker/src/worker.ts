@@ -97,9 +97,15 @@ export const deadLetterJobId = (sourceJobId: string, replays: number): string =>
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
-/** Epoch ms from job data written by anyone: a finite number, else undefined. */
-const epochMs = (value: unknown): number | undefined =>
-  typeof value === 'number' && Number.isFinite(value) ? value : undefined
+/** Job data read defensively: the data of an invalid job may be anything, and it must still be dead-lettered. */
+const jobDataOf = (data: unknown): Partial<EventJobData> =>
+  (isRecord(data) ? data : {})
+
+/** When a job was first tried: its stored time (a finite number, whoever wrote it), else `otherwise`. */
+function firstAttemptOf(data: Partial<EventJobData>, otherwise: number): number {
+  const stored: unknown = data.delivery?.firstAttemptAt
+  return typeof stored === 'number' && Number.isFinite(stored) ? stored : otherwise
+}
 
 /** The `invalid` failure of job data that is not an event job. */
 function invalidJobData(error: z.ZodError): InvalidJobError {
@@ -207,9 +213,8 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
 
   const processor = async (job: Job<EventJobData, JobResult, string>): Promise<JobResult> => {
     const started = now()
-    // Read defensively: the data of an invalid job may be anything, and it must still be dead-lettered.
-    const raw = (isRecord(job.data) ? job.data : {}) as Partial<EventJobData>
-    const firstAttemptAt = epochMs(raw.delivery?.firstAttemptAt) ?? job.processedOn ?? started
+    const raw = jobDataOf(job.data)
+    const firstAttemptAt = firstAttemptOf(raw, job.processedOn ?? started)
     const type = typeof raw.event?.type === 'string' ? raw.event.type : 'unknown'
     // The job's child logger, made on first use: most jobs log nothing at the default level, and a
     // child per job (bindings scrubbed and serialised) was a measurable share of a delivery's CPU.
@@ -302,8 +307,7 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     limiter: { max: 1_000_000_000, duration: 1000 },
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob) => {
-        const data = job?.data as Partial<EventJobData> | undefined
-        const first = epochMs(data?.delivery?.firstAttemptAt) ?? job?.processedOn ?? now()
+        const first = firstAttemptOf(jobDataOf(job?.data), job?.processedOn ?? now())
         return backoffDelay({
           attemptsMade,
           baseDelayMs: config.worker.retryBaseDelayMs,
@@ -342,8 +346,7 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
         // Still failed? (A retry or a replay since the snapshot makes it someone else's.)
         if (job.id === undefined || (await events.getJobState(job.id)) !== 'failed') continue
         const data: unknown = job.data
-        const raw = (isRecord(data) ? data : {}) as Partial<EventJobData>
-        const firstAttemptAt = epochMs(raw.delivery?.firstAttemptAt) ?? job.processedOn ?? job.timestamp
+        const firstAttemptAt = firstAttemptOf(jobDataOf(data), job.processedOn ?? job.timestamp)
         const parsed = EventJobDataSchema.safeParse(data)
         const invalid = parsed.success ? undefined : invalidJobData(parsed.error)
         const failedReason = job.failedReason || 'failed'

@@ -3,6 +3,7 @@ import {
   AttributeCatalogSchema,
   AttributeContentTypeSchema,
   AttributeValueTypeSchema,
+  findAttribute,
   type AttributeCatalog,
   type AttributeDef,
 } from '@ucd/mapping'
@@ -99,7 +100,7 @@ export class CatalogCache {
   async add(def: AttributeDef): Promise<void> {
     const current = this.local
     if (current === undefined) return
-    if (current.attributes.some(a => a.contentType === def.contentType && a.nameStd === def.nameStd)) return
+    if (findAttribute(current.attributes, def.contentType, def.nameStd) !== undefined) return
     const next: CatalogSnapshot = { fetchedAt: current.fetchedAt, attributes: [...current.attributes, def] }
     this.local = next
     await this.store(next)

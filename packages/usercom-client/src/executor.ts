@@ -1,5 +1,12 @@
 import type { Logger } from '@ucd/logger'
-import { planEvent, type AttributeDef, type Dropped, type Operation, type Plan } from '@ucd/mapping'
+import {
+  findAttribute,
+  planEvent,
+  type AttributeDef,
+  type Dropped,
+  type Operation,
+  type Plan,
+} from '@ucd/mapping'
 import type { SegmentEvent } from '@ucd/segment'
 import type { Redis } from 'ioredis'
 import { z } from 'zod'
@@ -113,7 +120,8 @@ export function createExecutor(options: ExecutorOptions): Executor {
     }
     const flightKey = `${needUserKey ? 'k' : 'i'}:${force ? 'f' : 'c'}:${customId}`
     return singleFlight(resolving, flightKey, async () => {
-      let identity = force ? undefined : await identities.get(customId)
+      // Redis was asked just above: only a flight that ended meanwhile (it fills the local cache) counts.
+      let identity = force ? undefined : identities.getLocal(customId)
       if (identity === undefined) {
         const { id } = await client.upsertUser({ custom_id: customId })
         identity = { id }
@@ -159,9 +167,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
         if (!(error instanceof UsercomRejectedError) || error.status !== 400) throw error
         // Only a fetch that starts after this answer surely lists an attribute created before it.
         const refreshed = await catalog.refresh({ notBefore: now() })
-        const existing = refreshed.attributes.find(
-          a => a.contentType === step.contentType && a.nameStd === step.nameStd,
-        )
+        const existing = findAttribute(refreshed.attributes, step.contentType, step.nameStd)
         // A create by another process answered before this 400 would be in that catalog: not a race.
         if (existing === undefined) throw error
         logger?.debug({ attribute: step.nameStd }, 'attribute already existed')

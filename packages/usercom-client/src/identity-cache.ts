@@ -74,6 +74,11 @@ export class IdentityCache {
     return `${this.options.keyBase}:id:${createHash('sha256').update(customId).digest('hex').slice(0, 40)}`
   }
 
+  /** The identity in this process's cache only (no Redis round trip), or undefined. */
+  getLocal(customId: string): Identity | undefined {
+    return this.local.get(customId)
+  }
+
   /** The cached identity (local first, then Redis), or undefined. A Redis failure counts as a miss. */
   async get(customId: string): Promise<Identity | undefined> {
     const local = this.local.get(customId)
