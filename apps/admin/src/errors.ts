@@ -21,7 +21,6 @@ export class UsageError extends AdminError {
   constructor(message: string) {
     super('UCD_ERR_USAGE', message, EXIT_USAGE)
     this.name = 'UsageError'
-    Object.setPrototypeOf(this, new.target.prototype)
   }
 }
 
@@ -30,7 +29,6 @@ export class RedisUnreachableError extends AdminError {
   constructor(message: string) {
     super('UCD_ERR_REDIS_UNREACHABLE', message)
     this.name = 'RedisUnreachableError'
-    Object.setPrototypeOf(this, new.target.prototype)
   }
 }
 
@@ -43,7 +41,6 @@ export class UnknownIdError extends AdminError {
         `${ids.map(id => `"${id}"`).join(', ')}. List the ids with: pnpm admin dlq list`,
     )
     this.name = 'UnknownIdError'
-    Object.setPrototypeOf(this, new.target.prototype)
   }
 }
 
@@ -64,7 +61,6 @@ export class ImportFileError extends AdminError {
       `${file}: ${problems.length} bad ${problems.length === 1 ? 'line' : 'lines'}; nothing was imported`,
     )
     this.name = 'ImportFileError'
-    Object.setPrototypeOf(this, new.target.prototype)
   }
 }
 
@@ -73,7 +69,6 @@ export class FileError extends AdminError {
   constructor(message: string) {
     super('UCD_ERR_FILE', message)
     this.name = 'FileError'
-    Object.setPrototypeOf(this, new.target.prototype)
   }
 }
 
@@ -86,6 +81,5 @@ export class ImportIncompleteError extends AdminError {
         'Run the same import again: records already in the DLQ are skipped, so it completes it.',
     )
     this.name = 'ImportIncompleteError'
-    Object.setPrototypeOf(this, new.target.prototype)
   }
 }

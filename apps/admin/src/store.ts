@@ -67,7 +67,9 @@ export async function openQueues(
     await waitUntilReady(connection, connectTimeoutMs)
   } catch (error) {
     connection.disconnect()
-    const why = error instanceof Error ? error.message.replace(/^Redis not ready after \d+ ms: ?/, '') : ''
+    // The last connection error, if any (waitUntilReady's own message only adds the timeout).
+    const cause = error instanceof Error ? error.cause : undefined
+    const why = cause instanceof Error ? cause.message : ''
     throw new RedisUnreachableError(
       `Cannot reach Redis at ${redactUrl(target.redisUrl)} (REDIS_URL) within ${connectTimeoutMs / 1000} s` +
         `${why ? `: ${why}` : ''}.\n` +

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs'
 import { createInterface } from 'node:readline'
-import { DeadLetterRecordSchema, type DeadLetterRecord } from '@ucd/queue'
+import { DEAD_LETTER_JOB_ID_PATTERN, DeadLetterRecordSchema, type DeadLetterRecord } from '@ucd/queue'
 import { z } from 'zod'
 import { FileError, ImportIncompleteError, type LineProblem } from './errors'
 import { writeOut, type Output } from './output'
@@ -16,7 +16,7 @@ export const DlqJobIdSchema = z
   .min(1)
   .max(512)
   .refine(id => !id.includes(':'), { message: 'a job id cannot contain ":"' })
-  .refine(id => /.-r\d+$/.test(id), {
+  .refine(id => DEAD_LETTER_JOB_ID_PATTERN.test(id), {
     message: 'a dead-letter id ends in -r<replays>, as the worker writes them (e.g. acme-Xb3k...-r0)',
   })
 
@@ -128,9 +128,9 @@ export async function importRecords(
   options: { dryRun: boolean; file: string },
 ): Promise<ImportResult> {
   const exists: boolean[] = []
-  for (let i = 0; i < items.length; i += 1000) {
+  for (let i = 0; i < items.length; i += IMPORT_CHUNK) {
     const pipeline = queues.connection.pipeline()
-    for (const item of items.slice(i, i + 1000)) pipeline.exists(queues.deadLetter.toKey(item.id))
+    for (const item of items.slice(i, i + IMPORT_CHUNK)) pipeline.exists(queues.deadLetter.toKey(item.id))
     const replies = (await pipeline.exec()) ?? []
     for (const [error, count] of replies) {
       if (error) throw error

@@ -1,4 +1,4 @@
-export { buildWorker, deadLetterJobId } from './worker'
+export { buildWorker } from './worker'
 export type {
   BuildWorkerOptions,
   BuiltWorker,

@@ -8,6 +8,7 @@ import {
   createDeadLetterQueue,
   createEventsQueue,
   createRedisConnection,
+  deadLetterJobId,
   DeadLetterRecordSchema,
   EVENTS_QUEUE,
   EventJobDataSchema,
@@ -91,15 +92,11 @@ const SWEEP_LOCK_MS = 60_000
 /** Deletes the lock only if it is still ours (it may have expired and been taken since). */
 const RELEASE_LOCK_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
 
-/** The dead-letter job id: one record per (source job, replay round), so a retried move never doubles it. */
-export const deadLetterJobId = (sourceJobId: string, replays: number): string => `${sourceJobId}-r${replays}`
-
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
 /** Job data read defensively: the data of an invalid job may be anything, and it must still be dead-lettered. */
-const jobDataOf = (data: unknown): Partial<EventJobData> =>
-  (isRecord(data) ? data : {})
+const jobDataOf = (data: unknown): Partial<EventJobData> => (isRecord(data) ? data : {})
 
 /** When a job was first tried: its stored time (a finite number, whoever wrote it), else `otherwise`. */
 function firstAttemptOf(data: Partial<EventJobData>, otherwise: number): number {

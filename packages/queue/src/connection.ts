@@ -67,7 +67,11 @@ export async function waitUntilReady(connection: Redis, timeoutMs = 5000): Promi
     }
     const timer = setTimeout(() => {
       cleanup()
-      reject(new Error(`Redis not ready after ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`))
+      reject(
+        new Error(`Redis not ready after ${timeoutMs} ms${lastError ? `: ${lastError.message}` : ''}`, {
+          cause: lastError,
+        }),
+      )
     }, timeoutMs)
     const cleanup = (): void => {
       clearTimeout(timer)

@@ -36,3 +36,9 @@ export function eventKeys(
   const digest = hash(messageId)
   return { jobId: `${tenantId}-${digest}`, dedupeKey: `${prefix}:dd:${tenantId}:${digest}` }
 }
+
+/** The dead-letter job id: one record per (source job, replay round), so a retried move never doubles it. */
+export const deadLetterJobId = (sourceJobId: string, replays: number): string => `${sourceJobId}-r${replays}`
+
+/** What every dead-letter job id looks like (`deadLetterJobId`): never one of BullMQ's own key names. */
+export const DEAD_LETTER_JOB_ID_PATTERN = /.-r\d+$/

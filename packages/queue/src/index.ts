@@ -9,7 +9,7 @@ export {
   DeadLetterRecordSchema,
 } from './schema'
 export type { EventJobData, DeliveryState, DeadLetterReason, DeadLetterRecord } from './schema'
-export { eventJobId, dedupeKey, eventKeys } from './ids'
+export { eventJobId, dedupeKey, eventKeys, deadLetterJobId, DEAD_LETTER_JOB_ID_PATTERN } from './ids'
 export { createRedisConnection, redisOptions, waitUntilReady } from './connection'
 export type { ConnectionRole, ConnectionOptions } from './connection'
 export {

@@ -243,11 +243,15 @@ export async function startRedis(options: StartRedisOptions = {}): Promise<Redis
   throw new RedisUnavailableError(`No Redis could be found or started for the tests.\n${HOW_TO_GET_REDIS}`)
 }
 
-/** A Redis URL with any password replaced, for messages. */
+/**
+ * A Redis URL with any password replaced (in the user info or as ioredis' `?password=`), for messages.
+ * (apps/admin has its own: this package sits below every other and is only a dev dependency there.)
+ */
 export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url)
     if (parsed.password) parsed.password = '***'
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***')
     return parsed.toString().replace(/\/$/, '')
   } catch {
     return '<unparseable URL>'

@@ -2,6 +2,7 @@ import {
   createDeadLetterQueue,
   createRedisConnection,
   DeadLetterRecordSchema,
+  deadLetterJobId,
   eventJobId,
   waitUntilReady,
   type DeadLetterQueue,
@@ -72,7 +73,7 @@ export function makeRecord(spec: RecordSpec): DeadLetterRecord {
 }
 
 /** The id the worker gives a dead-letter job. */
-export const dlqId = (record: DeadLetterRecord): string => `${record.sourceJobId}-r${record.replays}`
+export const dlqId = (record: DeadLetterRecord): string => deadLetterJobId(record.sourceJobId, record.replays)
 
 /** Writes records through the real DLQ queue, as the worker does (name = reason, id = <source>-r<replays>). */
 export async function seedDlq(queue: DeadLetterQueue, records: DeadLetterRecord[]): Promise<string[]> {
