@@ -1,18 +1,15 @@
 import {
-  DEAD_LETTER_JOB_OPTIONS,
-  DEAD_LETTER_QUEUE,
+  createDeadLetterQueue,
+  createEventsQueue,
+  createRedisConnection,
   DeadLetterRecordSchema,
-  EVENT_JOB_OPTIONS,
-  EVENTS_QUEUE,
-  redisOptions,
   waitUntilReady,
   type DeadLetterQueue,
   type DeadLetterRecord,
-  type EventJobData,
   type EventsQueue,
 } from '@ucd/queue'
-import { Queue, type Job } from 'bullmq'
-import { Redis } from 'ioredis'
+import type { Job } from 'bullmq'
+import type { Redis } from 'ioredis'
 import { RedisUnreachableError, UnknownIdError } from './errors'
 import { matchesFilter, type DlqFilter } from './filters'
 
@@ -51,15 +48,12 @@ export async function openQueues(
   options: { connectTimeoutMs?: number; commandTimeoutMs?: number } = {},
 ): Promise<AdminQueues> {
   const connectTimeoutMs = options.connectTimeoutMs ?? 3000
-  // createRedisConnection(url, 'producer') with a short disconnectTimeout: after a refused connection
-  // ioredis would otherwise keep the process alive 2 s longer waiting for a socket that is long gone.
-  const connection = new Redis(target.redisUrl, {
-    ...redisOptions('producer', {
-      connectionName: 'ucd-admin',
-      lazyConnect: true,
-      commandTimeoutMs: options.commandTimeoutMs ?? 30_000,
-    }),
-    disconnectTimeout: 100,
+  // A short disconnectTimeout: after a refused connection the CLI should exit at once.
+  const connection = createRedisConnection(target.redisUrl, 'producer', {
+    connectionName: 'ucd-admin',
+    lazyConnect: true,
+    commandTimeoutMs: options.commandTimeoutMs ?? 30_000,
+    disconnectTimeoutMs: 100,
   })
   // Errors surface as rejected commands; without a listener ioredis would print every reconnect error.
   connection.on('error', () => undefined)
@@ -79,18 +73,8 @@ export async function openQueues(
     )
   }
   const prefix = target.queuePrefix
-  const events: EventsQueue = new Queue<EventJobData, unknown, string>(EVENTS_QUEUE, {
-    connection,
-    prefix,
-    defaultJobOptions: EVENT_JOB_OPTIONS,
-    skipMetasUpdate: true,
-  })
-  const deadLetter: DeadLetterQueue = new Queue<DeadLetterRecord, unknown, string>(DEAD_LETTER_QUEUE, {
-    connection,
-    prefix,
-    defaultJobOptions: DEAD_LETTER_JOB_OPTIONS,
-    skipMetasUpdate: true,
-  })
+  const events = createEventsQueue(connection, prefix, { readOnly: true })
+  const deadLetter = createDeadLetterQueue(connection, prefix, { readOnly: true })
   events.on('error', () => undefined)
   deadLetter.on('error', () => undefined)
   let closed = false

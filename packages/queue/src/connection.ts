@@ -15,6 +15,8 @@ export interface ConnectionOptions {
   connectionName?: string
   /** Connect on first use instead of at once. */
   lazyConnect?: boolean
+  /** Producer only: how long disconnect() waits for a closing socket (default 500 ms). */
+  disconnectTimeoutMs?: number
 }
 
 export function redisOptions(role: ConnectionRole, options: ConnectionOptions = {}): RedisOptions {
@@ -34,7 +36,7 @@ export function redisOptions(role: ConnectionRole, options: ConnectionOptions = 
       commandTimeout: options.commandTimeoutMs,
       // disconnect() while reconnecting leaves ioredis waiting this long (default 2 s, a ref'd timer)
       // for a socket that is already gone, which holds up the process exit.
-      disconnectTimeout: 500,
+      disconnectTimeout: options.disconnectTimeoutMs ?? 500,
     }
   }
   return { ...common, maxRetriesPerRequest: null, enableOfflineQueue: true, connectTimeout: 5000 }

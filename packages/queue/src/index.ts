@@ -20,4 +20,4 @@ export {
   EVENT_BACKOFF_TYPE,
   MAX_EVENT_ATTEMPTS,
 } from './queues'
-export type { EventsQueue, DeadLetterQueue } from './queues'
+export type { EventsQueue, DeadLetterQueue, QueueOpenOptions } from './queues'

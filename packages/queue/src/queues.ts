@@ -25,18 +25,33 @@ export const DEAD_LETTER_JOB_OPTIONS: JobsOptions = { removeOnComplete: false, r
 export type EventsQueue = Queue<EventJobData, unknown, string>
 export type DeadLetterQueue = Queue<DeadLetterRecord, unknown, string>
 
-export function createEventsQueue(connection: ConnectionOptions, prefix: string): EventsQueue {
+/** `readOnly`: skip BullMQ's meta update on open, so opening the queue writes nothing to Redis. */
+export interface QueueOpenOptions {
+  readOnly?: boolean
+}
+
+export function createEventsQueue(
+  connection: ConnectionOptions,
+  prefix: string,
+  options: QueueOpenOptions = {},
+): EventsQueue {
   return new Queue<EventJobData, unknown, string>(EVENTS_QUEUE, {
     connection,
     prefix,
     defaultJobOptions: EVENT_JOB_OPTIONS,
+    skipMetasUpdate: options.readOnly === true,
   })
 }
 
-export function createDeadLetterQueue(connection: ConnectionOptions, prefix: string): DeadLetterQueue {
+export function createDeadLetterQueue(
+  connection: ConnectionOptions,
+  prefix: string,
+  options: QueueOpenOptions = {},
+): DeadLetterQueue {
   return new Queue<DeadLetterRecord, unknown, string>(DEAD_LETTER_QUEUE, {
     connection,
     prefix,
     defaultJobOptions: DEAD_LETTER_JOB_OPTIONS,
+    skipMetasUpdate: options.readOnly === true,
   })
 }
