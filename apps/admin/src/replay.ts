@@ -30,12 +30,11 @@ export function planReplay(record: DeadLetterRecord, at: Date): ReplayPlan {
   }
   const candidate = {
     tenantId: record.tenantId,
-    // The event exactly as it was dead-lettered (it passed the schema above), not a re-serialised copy.
-    event: record.event,
     receivedAt: record.receivedAt ?? event.data.receivedAt,
     replay: { count: record.replays + 1, at: at.toISOString() },
   }
-  const data = EventJobDataSchema.safeParse(candidate)
+  // The event passed its schema above: only the rest of the job data is checked here.
+  const data = EventJobDataSchema.omit({ event: true }).safeParse(candidate)
   if (!data.success) {
     const where = data.error.issues.map(issue => `${issue.path.join('.')}: ${issue.message}`).join('; ')
     return { action: 'skip', why: `cannot build an events job (${where})` }
@@ -44,7 +43,8 @@ export function planReplay(record: DeadLetterRecord, at: Date): ReplayPlan {
     action: 'enqueue',
     jobId: eventJobId(record.tenantId, event.data.messageId),
     name: event.data.type,
-    data: { ...data.data, event: candidate.event as EventJobData['event'] },
+    // The event exactly as it was dead-lettered, not a re-serialised copy.
+    data: { ...data.data, event: record.event as EventJobData['event'] },
   }
 }
 

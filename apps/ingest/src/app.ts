@@ -272,7 +272,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     const add = (name: EventOutcome, types: readonly (string | undefined)[]): void => {
       outcome[name] += types.length
       const byType = new Map<string, number>()
-      for (const type of types) byType.set(typeLabel(type), (byType.get(typeLabel(type)) ?? 0) + 1)
+      for (const type of types) {
+        const label = typeLabel(type)
+        byType.set(label, (byType.get(label) ?? 0) + 1)
+      }
       for (const [type, n] of byType) metrics.events.inc({ outcome: name, type }, n)
     }
     add('accepted', accepted)
