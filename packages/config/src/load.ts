@@ -289,12 +289,12 @@ export function loadConfig(
     ),
   ]
   const config: Config = {
-    redisUrl: e.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    queuePrefix: e.QUEUE_PREFIX ?? 'ucd',
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
     ingest: {
-      host: e.INGEST_HOST ?? '0.0.0.0',
+      host: e.INGEST_HOST,
       port: e.INGEST_PORT,
       dedupeWindowMinutes: e.DEDUPE_WINDOW_MINUTES,
       redisTimeoutMs: e.INGEST_REDIS_TIMEOUT_MS,
@@ -314,7 +314,7 @@ export function loadConfig(
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
       identityCacheTtlSeconds: e.IDENTITY_CACHE_TTL_SECONDS,
       attributeCacheTtlSeconds: e.ATTRIBUTE_CACHE_TTL_SECONDS,
-      metricsHost: e.METRICS_HOST ?? '0.0.0.0',
+      metricsHost: e.METRICS_HOST,
       metricsPort: e.METRICS_PORT,
     },
     tenants: createTenantRegistry(tenants),
