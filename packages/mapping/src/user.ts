@@ -1,8 +1,8 @@
 import { applyAttributes, sortTraits } from './attributes'
 import { mapContext } from './context'
 import { traitKey } from './names'
-import { phoneCountry, toE164 } from './phone'
-import { emailOf, httpUrlOf, isObject, pick, textOf, timezoneOf } from './util'
+import { countryHintOf, toE164 } from './phone'
+import { emailOf, httpUrlOf, isObject, textOf, timezoneOf } from './util'
 import { convertValue, truncate } from './values'
 import type { AttributeInput, EnsureAttributeOp } from './attributes'
 import type { AttributeCatalog, Dropped } from './operations'
@@ -156,7 +156,7 @@ interface Ctx {
   standard: JsonObject
   custom: AttributeInput[]
   dropped: Dropped[]
-  countryHint: ReturnType<typeof phoneCountry>
+  countryHint: ReturnType<typeof countryHintOf>
   fromAddress: JsonObject
   name?: string
 }
@@ -261,11 +261,7 @@ export function mapIdentify(
   catalog: AttributeCatalog,
   dropped: Dropped[],
 ): UserMapping {
-  const address = pick(traits, 'address')
-  const countryHint =
-    phoneCountry(pick(traits, 'country')) ??
-    (isObject(address) ? phoneCountry(pick(address, 'country')) : undefined)
-  const ctx: Ctx = { standard: {}, custom: [], dropped, countryHint, fromAddress: {} }
+  const ctx: Ctx = { standard: {}, custom: [], dropped, countryHint: countryHintOf(traits), fromAddress: {} }
   sortTraits(traits, STANDARD_TRAITS, USER_FIELDS, ctx, (kind, field, value) =>
     mapStandard(ctx, kind, field, value),
   )
