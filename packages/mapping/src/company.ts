@@ -2,7 +2,7 @@ import { applyAttributes, sortTraits } from './attributes'
 import { countryHintOf, toE164 } from './phone'
 import { emailOf, isObject, pick, textOf } from './util'
 import { convertValue } from './values'
-import type { AttributeInput, EnsureAttributeOp } from './attributes'
+import type { AttributeInput, EntityMapping } from './attributes'
 import type { AttributeCatalog, Dropped } from './operations'
 import type { JsonObject } from './util'
 
@@ -112,13 +112,8 @@ function toPhoneNumbers(value: unknown, country: ReturnType<typeof countryHintOf
   return numbers.length === 0 ? undefined : [...new Set(numbers)]
 }
 
-export interface CompanyMapping {
-  ensure: EnsureAttributeOp[]
-  body: JsonObject
-}
-
 /** group traits → company body (no `custom_id`: that is the operation's companyCustomId). */
-export function mapGroup(traits: JsonObject, catalog: AttributeCatalog, dropped: Dropped[]): CompanyMapping {
+export function mapGroup(traits: JsonObject, catalog: AttributeCatalog, dropped: Dropped[]): EntityMapping {
   const countryHint = countryHintOf(traits)
   const standard: JsonObject = {}
   const fromAddress: JsonObject = {}

@@ -4,7 +4,7 @@ import { traitKey } from './names'
 import { countryHintOf, toE164 } from './phone'
 import { emailOf, httpUrlOf, isObject, textOf, timezoneOf } from './util'
 import { convertValue, truncate } from './values'
-import type { AttributeInput, EnsureAttributeOp } from './attributes'
+import type { AttributeInput, EntityMapping } from './attributes'
 import type { AttributeCatalog, Dropped } from './operations'
 import type { JsonObject } from './util'
 
@@ -147,11 +147,6 @@ function toTags(value: unknown): string[] | undefined {
   return tags.length === 0 ? undefined : [...new Set(tags)]
 }
 
-export interface UserMapping {
-  ensure: EnsureAttributeOp[]
-  body: JsonObject
-}
-
 interface Ctx {
   standard: JsonObject
   custom: AttributeInput[]
@@ -260,7 +255,7 @@ export function mapIdentify(
   context: JsonObject,
   catalog: AttributeCatalog,
   dropped: Dropped[],
-): UserMapping {
+): EntityMapping {
   const ctx: Ctx = { standard: {}, custom: [], dropped, countryHint: countryHintOf(traits), fromAddress: {} }
   sortTraits(traits, STANDARD_TRAITS, USER_FIELDS, ctx, (kind, field, value) =>
     mapStandard(ctx, kind, field, value),
