@@ -1,4 +1,5 @@
 import {
+  DELIVERED_TYPES,
   isEnabled,
   normalizeBatch,
   normalizeEvent,
@@ -16,8 +17,8 @@ export type IngestRouteKind =
   | { kind: 'batch'; client: boolean }
   | { kind: 'webhook' }
 
-/** Types accepted and answered 200 but never enqueued: this destination does not deliver them. */
-const NOT_DELIVERED_TYPES: ReadonlySet<string> = new Set(['screen', 'alias'])
+/** Types this destination delivers. Valid events of the others (screen, alias) get 200, never a job. */
+const DELIVERED: ReadonlySet<EventType> = new Set(DELIVERED_TYPES)
 
 /** Most per-event errors returned in one response body. */
 export const MAX_REPORTED_ERRORS = 100
@@ -72,7 +73,7 @@ function sort(results: readonly NormalizeResult[], items: readonly unknown[], fa
     }
     const event = result.event
     if (!isEnabled(event)) triage.filtered.push(event.type)
-    else if (NOT_DELIVERED_TYPES.has(event.type)) triage.notDelivered.push(event.type)
+    else if (!DELIVERED.has(event.type)) triage.notDelivered.push(event.type)
     else triage.deliver.push(event)
   })
   return triage

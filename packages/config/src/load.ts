@@ -115,18 +115,21 @@ function readTenantsFile(
   return parsed.data
 }
 
-function singleTenant(
-  env: Pick<
-    Env,
-    | 'SEGMENT_WRITE_KEY'
-    | 'SEGMENT_WEBHOOK_SECRET'
-    | 'USERCOM_API_KEY'
-    | 'USERCOM_APP_SUBDOMAIN'
-    | 'USERCOM_BASE_URL'
-  >,
-  app: AppName,
-  problems: ConfigProblem[],
-): Tenant[] {
+/** The single-tenant shorthand's variables (the alternative to TENANTS_FILE). */
+const SINGLE_TENANT_VARS = [
+  'SEGMENT_WRITE_KEY',
+  'SEGMENT_WEBHOOK_SECRET',
+  'USERCOM_API_KEY',
+  'USERCOM_APP_SUBDOMAIN',
+  'USERCOM_BASE_URL',
+] as const
+type SingleTenantVar = (typeof SINGLE_TENANT_VARS)[number]
+const SINGLE_TENANT_MASK = Object.fromEntries(SINGLE_TENANT_VARS.map(name => [name, true])) as Record<
+  SingleTenantVar,
+  true
+>
+
+function singleTenant(env: Pick<Env, SingleTenantVar>, app: AppName, problems: ConfigProblem[]): Tenant[] {
   const writeKey = env.SEGMENT_WRITE_KEY
   const apiKey = env.USERCOM_API_KEY
   const hasTarget = env.USERCOM_APP_SUBDOMAIN !== undefined || env.USERCOM_BASE_URL !== undefined
@@ -239,15 +242,7 @@ export function loadConfig(
   // Keep going after env problems, so the tenants file's problems are reported in the same run.
   let tenants: Tenant[] = []
   const tenantsFile = env.TENANTS_FILE?.trim()
-  const singleVars = (
-    [
-      'SEGMENT_WRITE_KEY',
-      'SEGMENT_WEBHOOK_SECRET',
-      'USERCOM_API_KEY',
-      'USERCOM_APP_SUBDOMAIN',
-      'USERCOM_BASE_URL',
-    ] as const
-  ).filter(name => (env[name]?.trim() ?? '') !== '')
+  const singleVars = SINGLE_TENANT_VARS.filter(name => (env[name]?.trim() ?? '') !== '')
   if (tenantsFile) {
     if (singleVars.length > 0) {
       problems.push({
@@ -259,13 +254,7 @@ export function loadConfig(
     checkTenants(tenants, app, true, problems)
   } else {
     // Checked even when other variables are invalid, so every problem is reported in one run.
-    const tenantVars = EnvSchema.pick({
-      SEGMENT_WRITE_KEY: true,
-      SEGMENT_WEBHOOK_SECRET: true,
-      USERCOM_API_KEY: true,
-      USERCOM_APP_SUBDOMAIN: true,
-      USERCOM_BASE_URL: true,
-    }).safeParse(env)
+    const tenantVars = EnvSchema.pick(SINGLE_TENANT_MASK).safeParse(env)
     if (tenantVars.success) {
       tenants = singleTenant(tenantVars.data, app, problems)
       checkTenants(tenants, app, false, problems)
@@ -289,12 +278,12 @@ export function loadConfig(
     ),
   ]
   const config: Config = {
-    redisUrl: e.REDIS_URL ?? 'redis://127.0.0.1:6379',
-    queuePrefix: e.QUEUE_PREFIX ?? 'ucd',
+    redisUrl: e.REDIS_URL,
+    queuePrefix: e.QUEUE_PREFIX,
     logLevel: e.LOG_LEVEL,
     logPretty: e.LOG_PRETTY,
     ingest: {
-      host: e.INGEST_HOST ?? '0.0.0.0',
+      host: e.INGEST_HOST,
       port: e.INGEST_PORT,
       dedupeWindowMinutes: e.DEDUPE_WINDOW_MINUTES,
       redisTimeoutMs: e.INGEST_REDIS_TIMEOUT_MS,
@@ -314,7 +303,7 @@ export function loadConfig(
       stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
       identityCacheTtlSeconds: e.IDENTITY_CACHE_TTL_SECONDS,
       attributeCacheTtlSeconds: e.ATTRIBUTE_CACHE_TTL_SECONDS,
-      metricsHost: e.METRICS_HOST ?? '0.0.0.0',
+      metricsHost: e.METRICS_HOST,
       metricsPort: e.METRICS_PORT,
     },
     tenants: createTenantRegistry(tenants),

@@ -11,6 +11,9 @@ import {
   urlVar,
 } from './vars'
 
+/** A User.com app subdomain: the "acme" of acme.user.com. */
+const APP_SUBDOMAIN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i
+
 /** Every environment variable the apps read. design.md's Configuration table, plus the documented extras. */
 export const EnvSchema = z.object({
   // all apps
@@ -33,7 +36,7 @@ export const EnvSchema = z.object({
   SEGMENT_WEBHOOK_SECRET: secretVar(),
   USERCOM_API_KEY: secretVar(),
   USERCOM_APP_SUBDOMAIN: stringVar({
-    pattern: /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i,
+    pattern: APP_SUBDOMAIN,
     patternMessage: 'must be the app subdomain only (letters, digits, "-"), e.g. "acme" for acme.user.com',
   }),
   USERCOM_BASE_URL: urlVar({ protocols: ['http:', 'https:'] }),
@@ -79,7 +82,7 @@ export const TenantFileEntrySchema = z
           apiKey: z.string({ error: 'required, a string' }).trim().min(1, { error: 'must not be empty' }),
           appSubdomain: z
             .string({ error: 'must be a string' })
-            .regex(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i, { error: 'must be the app subdomain only' })
+            .regex(APP_SUBDOMAIN, { error: 'must be the app subdomain only' })
             .optional(),
           baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
         },

@@ -46,14 +46,20 @@ export const optionalNumberVar = (opts: { min: number; max: number; exclusiveMin
       }),
   )
 
-export const stringVar = (opts: { default?: string; pattern?: RegExp; patternMessage?: string } = {}) =>
+interface StringVarOptions {
+  default?: string
+  pattern?: RegExp
+  patternMessage?: string
+}
+
+const stringSchema = <D extends string | undefined>(opts: StringVarOptions, fallback: D) =>
   z.preprocess(
     blankToUndefined,
     z
       .string()
       .optional()
-      .transform((raw, ctx): string | undefined => {
-        const value = raw?.trim() ?? opts.default
+      .transform((raw, ctx): string | D => {
+        const value: string | D = raw?.trim() ?? fallback
         if (value !== undefined && opts.pattern && !opts.pattern.test(value)) {
           ctx.addIssue({ code: 'custom', message: opts.patternMessage ?? 'has an invalid format' })
           return z.NEVER
@@ -61,6 +67,15 @@ export const stringVar = (opts: { default?: string; pattern?: RegExp; patternMes
         return value
       }),
   )
+
+/** A string; with a `default`, never undefined. */
+export function stringVar(
+  opts: StringVarOptions & { default: string },
+): ReturnType<typeof stringSchema<string>>
+export function stringVar(opts?: StringVarOptions): ReturnType<typeof stringSchema<string | undefined>>
+export function stringVar(opts: StringVarOptions = {}) {
+  return stringSchema(opts, opts.default)
+}
 
 /** A secret: kept verbatim (no trimming surprises beyond whitespace), never echoed in messages. */
 export const secretVar = () =>
@@ -72,15 +87,20 @@ export const secretVar = () =>
       .transform(raw => raw?.trim()),
   )
 
-export const urlVar = (opts: { protocols: readonly string[]; default?: string }) =>
+interface UrlVarOptions {
+  protocols: readonly string[]
+  default?: string
+}
+
+const urlSchema = <D extends string | undefined>(opts: UrlVarOptions, fallback: D) =>
   z.preprocess(
     blankToUndefined,
     z
       .string()
       .optional()
-      .transform((raw, ctx): string | undefined => {
-        const value = raw?.trim() ?? opts.default
-        if (value === undefined) return undefined
+      .transform((raw, ctx): string | D => {
+        const value: string | D = raw?.trim() ?? fallback
+        if (value === undefined) return value
         let parsed: URL
         try {
           parsed = new URL(value)
@@ -95,6 +115,13 @@ export const urlVar = (opts: { protocols: readonly string[]; default?: string })
         return value
       }),
   )
+
+/** A URL with one of `protocols`; with a `default`, never undefined. */
+export function urlVar(opts: UrlVarOptions & { default: string }): ReturnType<typeof urlSchema<string>>
+export function urlVar(opts: UrlVarOptions): ReturnType<typeof urlSchema<string | undefined>>
+export function urlVar(opts: UrlVarOptions) {
+  return urlSchema(opts, opts.default)
+}
 
 /** Booleans as people write them in env files. Never `Boolean(str)`: "false" would be true. */
 export const boolVar = () =>

@@ -5,7 +5,7 @@ import pino, {
   type LoggerOptions as PinoOptions,
 } from 'pino'
 import pretty from 'pino-pretty'
-import { scrub } from './scrub'
+import { REDACTED, scrub } from './scrub'
 
 export type LogLevel = Level | 'silent'
 
@@ -41,7 +41,7 @@ export function createLogger(options: CreateLoggerOptions): Logger {
     // Standard places first (cheap), the deep scrub below catches the rest.
     redact: {
       paths: ['req.headers.authorization', 'headers.authorization', 'config.headers.Authorization'],
-      censor: '[Redacted]',
+      censor: REDACTED,
     },
     hooks: {
       logMethod(args, method) {

@@ -1,6 +1,7 @@
 import { MAX_ATTRIBUTE_NAME_LENGTH, toNameStd, traitKey } from './names'
 import { convertAttributeValue, convertValue } from './values'
 import type { AttributeCatalog, AttributeContentType, AttributeDef, Dropped, Operation } from './operations'
+import type { JsonObject } from './util'
 
 // Custom attributes, shared by users (identify) and companies (group): typed by the tenant's
 // catalog, created as `string` when missing (the destination doc's rule).
@@ -14,6 +15,12 @@ export interface AttributeInput {
 }
 
 export type EnsureAttributeOp = Extract<Operation, { op: 'ensure_attribute' }>
+
+/** identify's or group's result: the user or company request body, and the attributes to create first. */
+export interface EntityMapping {
+  ensure: EnsureAttributeOp[]
+  body: JsonObject
+}
 
 export interface AppliedAttributes {
   /** Attributes to create first, in order of appearance. */

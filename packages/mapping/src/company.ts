@@ -1,8 +1,8 @@
 import { applyAttributes, sortTraits } from './attributes'
-import { phoneCountry, toE164 } from './phone'
+import { countryHintOf, toE164 } from './phone'
 import { emailOf, isObject, pick, textOf } from './util'
 import { convertValue } from './values'
-import type { AttributeInput, EnsureAttributeOp } from './attributes'
+import type { AttributeInput, EntityMapping } from './attributes'
 import type { AttributeCatalog, Dropped } from './operations'
 import type { JsonObject } from './util'
 
@@ -104,7 +104,7 @@ export function formatAddress(address: JsonObject): {
   return result
 }
 
-function toPhoneNumbers(value: unknown, country: ReturnType<typeof phoneCountry>): string[] | undefined {
+function toPhoneNumbers(value: unknown, country: ReturnType<typeof countryHintOf>): string[] | undefined {
   const items = Array.isArray(value) ? value : [value]
   const numbers = items
     .map(item => toE164(item, country) ?? textOf(item))
@@ -112,17 +112,9 @@ function toPhoneNumbers(value: unknown, country: ReturnType<typeof phoneCountry>
   return numbers.length === 0 ? undefined : [...new Set(numbers)]
 }
 
-export interface CompanyMapping {
-  ensure: EnsureAttributeOp[]
-  body: JsonObject
-}
-
 /** group traits → company body (no `custom_id`: that is the operation's companyCustomId). */
-export function mapGroup(traits: JsonObject, catalog: AttributeCatalog, dropped: Dropped[]): CompanyMapping {
-  const address = pick(traits, 'address')
-  const countryHint =
-    phoneCountry(pick(traits, 'country')) ??
-    (isObject(address) ? phoneCountry(pick(address, 'country')) : undefined)
+export function mapGroup(traits: JsonObject, catalog: AttributeCatalog, dropped: Dropped[]): EntityMapping {
+  const countryHint = countryHintOf(traits)
   const standard: JsonObject = {}
   const fromAddress: JsonObject = {}
   const custom: AttributeInput[] = []

@@ -1,5 +1,7 @@
 import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
+import { isObject, pick } from './util'
+import type { JsonObject } from './util'
 
 // Phone numbers. User.com accepts only E.164 (`+48123456789`, usercom-api.md §2.9).
 
@@ -8,6 +10,15 @@ export function phoneCountry(value: unknown): CountryCode | undefined {
   if (typeof value !== 'string') return undefined
   const code = value.trim().toUpperCase()
   return code.length === 2 && isSupportedCountry(code) ? code : undefined
+}
+
+/** The country to read phone numbers in: traits' `country`, else `address.country`, when known. */
+export function countryHintOf(traits: JsonObject): CountryCode | undefined {
+  const address = pick(traits, 'address')
+  return (
+    phoneCountry(pick(traits, 'country')) ??
+    (isObject(address) ? phoneCountry(pick(address, 'country')) : undefined)
+  )
 }
 
 /**

@@ -1,10 +1,10 @@
 import { applyAttributes, sortTraits } from './attributes'
 import { mapContext } from './context'
 import { traitKey } from './names'
-import { phoneCountry, toE164 } from './phone'
-import { emailOf, httpUrlOf, isObject, pick, textOf, timezoneOf } from './util'
+import { countryHintOf, toE164 } from './phone'
+import { emailOf, httpUrlOf, isObject, textOf, timezoneOf } from './util'
 import { convertValue, truncate } from './values'
-import type { AttributeInput, EnsureAttributeOp } from './attributes'
+import type { AttributeInput, EntityMapping } from './attributes'
 import type { AttributeCatalog, Dropped } from './operations'
 import type { JsonObject } from './util'
 
@@ -147,16 +147,11 @@ function toTags(value: unknown): string[] | undefined {
   return tags.length === 0 ? undefined : [...new Set(tags)]
 }
 
-export interface UserMapping {
-  ensure: EnsureAttributeOp[]
-  body: JsonObject
-}
-
 interface Ctx {
   standard: JsonObject
   custom: AttributeInput[]
   dropped: Dropped[]
-  countryHint: ReturnType<typeof phoneCountry>
+  countryHint: ReturnType<typeof countryHintOf>
   fromAddress: JsonObject
   name?: string
 }
@@ -260,12 +255,8 @@ export function mapIdentify(
   context: JsonObject,
   catalog: AttributeCatalog,
   dropped: Dropped[],
-): UserMapping {
-  const address = pick(traits, 'address')
-  const countryHint =
-    phoneCountry(pick(traits, 'country')) ??
-    (isObject(address) ? phoneCountry(pick(address, 'country')) : undefined)
-  const ctx: Ctx = { standard: {}, custom: [], dropped, countryHint, fromAddress: {} }
+): EntityMapping {
+  const ctx: Ctx = { standard: {}, custom: [], dropped, countryHint: countryHintOf(traits), fromAddress: {} }
   sortTraits(traits, STANDARD_TRAITS, USER_FIELDS, ctx, (kind, field, value) =>
     mapStandard(ctx, kind, field, value),
   )

@@ -1,4 +1,4 @@
-import { parseDateValue } from '@ucd/segment'
+import { parseDate } from '@ucd/segment'
 import type { AttributeDef, AttributeValueType } from './operations'
 
 // Converting a Segment value to what a User.com custom attribute of a given value type takes
@@ -105,27 +105,17 @@ function pad(n: number, width: number): string {
 }
 
 function toDate(value: unknown): Conversion {
-  if (typeof value === 'string') {
-    // A plain date is kept as written (no time zone can move it to another day).
-    const m = DATE_ONLY_RE.exec(value.trim())
-    if (m !== null) {
-      const ms = parseDateValue(value)
-      if (ms === undefined) return { ok: false, reason: 'not a date' }
-      return { ok: true, value: `${m[1]}-${pad(Number(m[2]), 2)}-${pad(Number(m[3]), 2)}` }
-    }
-  }
-  if (typeof value !== 'string' && typeof value !== 'number') return { ok: false, reason: 'not a date' }
-  const ms = parseDateValue(value)
-  if (ms === undefined) return { ok: false, reason: 'not a date' }
-  return { ok: true, value: new Date(ms).toISOString().slice(0, 10) }
+  const iso = parseDate(value)
+  if (iso === undefined) return { ok: false, reason: 'not a date' }
+  // A plain date is kept as written (no time zone can move it to another day).
+  const m = typeof value === 'string' ? DATE_ONLY_RE.exec(value.trim()) : null
+  if (m !== null) return { ok: true, value: `${m[1]}-${pad(Number(m[2]), 2)}-${pad(Number(m[3]), 2)}` }
+  return { ok: true, value: iso.slice(0, 10) }
 }
 
 function toDatetime(value: unknown): Conversion {
-  if (typeof value !== 'string' && typeof value !== 'number') return { ok: false, reason: 'not a date-time' }
-  const ms = parseDateValue(value)
-  return ms === undefined
-    ? { ok: false, reason: 'not a date-time' }
-    : { ok: true, value: new Date(ms).toISOString() }
+  const iso = parseDate(value)
+  return iso === undefined ? { ok: false, reason: 'not a date-time' } : { ok: true, value: iso }
 }
 
 function toFixed(value: unknown, choices: readonly string[] | undefined): Conversion {
