@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import type { Tenant, TenantRegistry } from '@ucd/config'
+import { isObject } from '@ucd/segment'
 import { UnauthorizedError } from './errors'
 
 /** Longest write key looked at; longer ones are unknown anyway and not worth hashing. */
@@ -22,8 +23,8 @@ export function writeKeyFromHeader(authorization: string | undefined): string | 
 
 /** `writeKey` at the top level of the body: of the event for single-event calls, of the batch for batches. */
 export function writeKeyFromBody(body: unknown): string | undefined {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return undefined
-  const key = (body as Record<string, unknown>).writeKey
+  if (!isObject(body)) return undefined
+  const key = body.writeKey
   if (typeof key !== 'string') return undefined
   const trimmed = key.trim()
   return trimmed === '' ? undefined : trimmed

@@ -1,6 +1,7 @@
 import {
   DELIVERED_TYPES,
   isEnabled,
+  isObject,
   normalizeBatch,
   normalizeEvent,
   type EventType,
@@ -49,9 +50,6 @@ export interface TriageContext {
   /** The caller's address: `context.ip` of client routes' events, and of events with `context.direct`. */
   requestIp?: string
 }
-
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value)
 
 function sort(results: readonly NormalizeResult[], items: readonly unknown[], fallbackType?: string): Triage {
   const triage: Triage = { received: items.length, deliver: [], filtered: [], notDelivered: [], invalid: [] }

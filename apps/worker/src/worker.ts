@@ -20,7 +20,7 @@ import {
   type EventJobData,
   type EventsQueue,
 } from '@ucd/queue'
-import type { SegmentEvent } from '@ucd/segment'
+import { isObject, type SegmentEvent } from '@ucd/segment'
 import type { z } from 'zod'
 import { createWorkerMetrics, type WorkerMetrics } from './metrics'
 import { backoffDelay, classify, decide, InvalidJobError, type Failure } from './policy'
@@ -92,11 +92,8 @@ const SWEEP_LOCK_MS = 60_000
 /** Deletes the lock only if it is still ours (it may have expired and been taken since). */
 const RELEASE_LOCK_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value)
-
 /** Job data read defensively: the data of an invalid job may be anything, and it must still be dead-lettered. */
-const jobDataOf = (data: unknown): Partial<EventJobData> => (isRecord(data) ? data : {})
+const jobDataOf = (data: unknown): Partial<EventJobData> => (isObject(data) ? data : {})
 
 /** When a job was first tried: its stored time (a finite number, whoever wrote it), else `otherwise`. */
 function firstAttemptOf(data: Partial<EventJobData>, otherwise: number): number {
@@ -125,17 +122,17 @@ function deadLetterRecord(input: {
   now: number
   sourceJobId: string
 }): DeadLetterRecord {
-  const raw = isRecord(input.data) ? input.data : {}
+  const raw = isObject(input.data) ? input.data : {}
   const iso = (ms: number): string => {
     const at = new Date(ms)
     return Number.isNaN(at.getTime()) ? new Date(input.now).toISOString() : at.toISOString()
   }
   const receivedAt = DeadLetterRecordSchema.shape.receivedAt.safeParse(raw.receivedAt)
-  const replay = isRecord(raw.replay) ? raw.replay : {}
+  const replay = isObject(raw.replay) ? raw.replay : {}
   const replays = replay.count
   return DeadLetterRecordSchema.parse({
     tenantId: typeof raw.tenantId === 'string' && raw.tenantId !== '' ? raw.tenantId : 'unknown',
-    event: isRecord(raw.event) ? raw.event : raw.event === undefined ? {} : { original: raw.event },
+    event: isObject(raw.event) ? raw.event : raw.event === undefined ? {} : { original: raw.event },
     reason: input.reason,
     status: Number.isInteger(input.failure.status) ? input.failure.status : undefined,
     response: truncate(input.failure.response),

@@ -1,10 +1,9 @@
 import { traitKey } from './names'
 
-export type JsonObject = Record<string, unknown>
+import { isObject, type JsonObject } from '@ucd/segment'
 
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
+export { isObject }
+export type { JsonObject }
 
 /** Non-blank text (numbers become strings), trimmed; undefined otherwise. */
 export function textOf(value: unknown): string | undefined {

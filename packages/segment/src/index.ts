@@ -31,3 +31,5 @@ export type {
 } from './schema'
 export type { NormalizeContext, NormalizeResult, BatchResult } from './normalize'
 export type { SpecFixture } from './fixtures'
+export { isObject } from './json'
+export type { JsonObject } from './json'

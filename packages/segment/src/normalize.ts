@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { isIPv4 } from 'node:net'
 import { parseDateValue, toIsoClamped } from './dates'
+import { isObject, type JsonObject } from './json'
 import { EVENT_TYPES, MAX_EVENT_BYTES, MAX_MESSAGE_ID_LENGTH, SegmentEventSchema } from './schema'
 import type { EventType, SegmentEvent, ValidationIssue } from './schema'
 
@@ -35,13 +36,7 @@ export type NormalizeResult =
 
 export type BatchResult = { ok: true; results: NormalizeResult[] } | { ok: false; errors: ValidationIssue[] }
 
-type JsonObject = Record<string, unknown>
-
 const TYPES: ReadonlySet<string> = new Set(EVENT_TYPES)
-
-function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
 
 /** UTF-8 byte size of the value as JSON, or Infinity when it is not serialisable. */
 function jsonBytes(value: unknown): number {
