@@ -1,10 +1,9 @@
 import { loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
-import { freePort, httpOk } from '@ucd/testing'
 import { SimAdmin } from '@ucd/usercom-sim'
 import type { Redis } from 'ioredis'
 import type { ProcessGroup, Child } from './procs'
-import { waitUntil } from './procs'
+import { startHttp } from './procs'
 import type { LoadSample } from './results'
 import { round } from './stats'
 
@@ -182,18 +181,20 @@ export class BenchContext {
   /** The simulator process (started on first use, kept for the run). */
   async sim(): Promise<Simulator> {
     if (this.simulator?.child.running()) return this.simulator
-    const port = await freePort()
-    const child = this.group.spawnNode('usercom-sim', this.paths.sim, {
-      nodeArgs: this.nodeArgs('sim'),
-      env: {
-        SIM_HOST: '127.0.0.1',
-        SIM_PORT: String(port),
-        SIM_KEYS: `${SIM_API_KEY}:${SIM_APP}`,
-        LOG_LEVEL: 'warn',
-      },
-    })
-    const origin = `http://127.0.0.1:${port}`
-    await waitUntil('the simulator', () => httpOk(`${origin}/__sim/health`), { child })
+    const { child, origin } = await startHttp(
+      'the simulator',
+      port =>
+        this.group.spawnNode('usercom-sim', this.paths.sim, {
+          nodeArgs: this.nodeArgs('sim'),
+          env: {
+            SIM_HOST: '127.0.0.1',
+            SIM_PORT: String(port),
+            SIM_KEYS: `${SIM_API_KEY}:${SIM_APP}`,
+            LOG_LEVEL: 'warn',
+          },
+        }),
+      '/__sim/health',
+    )
     this.simulator = { origin, baseUrl: `${origin}/api/public/`, admin: new SimAdmin(origin), child }
     return this.simulator
   }
