@@ -42,38 +42,37 @@ export interface ModeSettings {
   users: number
 }
 
+/** The settings quick and full runs share. */
+const COMMON_SETTINGS = {
+  connections: 10,
+  latencies: [0, 50],
+  concurrencies: [1, 10, 50, 200],
+  scaleProcesses: [1, 2, 4],
+  scaleConcurrency: 50,
+  scaleLatencyMs: 50,
+  users: 50,
+} as const satisfies Partial<ModeSettings>
+
 export const MODES: Record<ModeSettings['mode'], ModeSettings> = {
   quick: {
     mode: 'quick',
-    connections: 10,
+    ...COMMON_SETTINGS,
     warmupSeconds: 1,
     ingestSeconds: 3,
     ingestRounds: 1,
     drainSeconds: 2,
     workerRounds: 1,
-    latencies: [0, 50],
-    concurrencies: [1, 10, 50, 200],
-    scaleProcesses: [1, 2, 4],
-    scaleConcurrency: 50,
-    scaleLatencyMs: 50,
     memoryEvents: 5_000,
-    users: 50,
   },
   full: {
     mode: 'full',
-    connections: 10,
+    ...COMMON_SETTINGS,
     warmupSeconds: 2,
     ingestSeconds: 6,
     ingestRounds: 3,
     drainSeconds: 6,
     workerRounds: 3,
-    latencies: [0, 50],
-    concurrencies: [1, 10, 50, 200],
-    scaleProcesses: [1, 2, 4],
-    scaleConcurrency: 50,
-    scaleLatencyMs: 50,
     memoryEvents: 20_000,
-    users: 50,
   },
 }
 
