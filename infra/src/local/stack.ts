@@ -16,7 +16,7 @@ import {
   type StackEnv,
   type TenantPlan,
 } from './plan'
-import { choosePort, freePort, type ChosenPort } from './ports'
+import { choosePort, pickFreePort, type ChosenPort } from './ports'
 import { chooseRedis, findRedisServer, pingRedis, redisServerArgs } from './redis'
 import {
   processExists,
@@ -284,8 +284,7 @@ export function startStack(options: StackOptions): StackHandle {
     }
     let redisPort: number | undefined
     if (redisChoice.kind === 'server') {
-      do redisPort = await freePort('127.0.0.1')
-      while (taken.has(redisPort))
+      redisPort = await pickFreePort('127.0.0.1', taken)
       taken.add(redisPort)
     }
     const redisUrl = redisChoice.kind === 'url' ? redisChoice.url : `redis://127.0.0.1:${String(redisPort)}`
