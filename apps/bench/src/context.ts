@@ -1,10 +1,9 @@
 import { loadavg } from 'node:os'
 import { dirname, join } from 'node:path'
-import { freePort, httpOk } from '@ucd/testing'
 import { SimAdmin } from '@ucd/usercom-sim'
 import type { Redis } from 'ioredis'
 import type { ProcessGroup, Child } from './procs'
-import { waitUntil } from './procs'
+import { startHttp } from './procs'
 import type { LoadSample } from './results'
 import { round } from './stats'
 
@@ -43,38 +42,37 @@ export interface ModeSettings {
   users: number
 }
 
+/** The settings quick and full runs share. */
+const COMMON_SETTINGS = {
+  connections: 10,
+  latencies: [0, 50],
+  concurrencies: [1, 10, 50, 200],
+  scaleProcesses: [1, 2, 4],
+  scaleConcurrency: 50,
+  scaleLatencyMs: 50,
+  users: 50,
+} as const satisfies Partial<ModeSettings>
+
 export const MODES: Record<ModeSettings['mode'], ModeSettings> = {
   quick: {
     mode: 'quick',
-    connections: 10,
+    ...COMMON_SETTINGS,
     warmupSeconds: 1,
     ingestSeconds: 3,
     ingestRounds: 1,
     drainSeconds: 2,
     workerRounds: 1,
-    latencies: [0, 50],
-    concurrencies: [1, 10, 50, 200],
-    scaleProcesses: [1, 2, 4],
-    scaleConcurrency: 50,
-    scaleLatencyMs: 50,
     memoryEvents: 5_000,
-    users: 50,
   },
   full: {
     mode: 'full',
-    connections: 10,
+    ...COMMON_SETTINGS,
     warmupSeconds: 2,
     ingestSeconds: 6,
     ingestRounds: 3,
     drainSeconds: 6,
     workerRounds: 3,
-    latencies: [0, 50],
-    concurrencies: [1, 10, 50, 200],
-    scaleProcesses: [1, 2, 4],
-    scaleConcurrency: 50,
-    scaleLatencyMs: 50,
     memoryEvents: 20_000,
-    users: 50,
   },
 }
 
@@ -182,18 +180,20 @@ export class BenchContext {
   /** The simulator process (started on first use, kept for the run). */
   async sim(): Promise<Simulator> {
     if (this.simulator?.child.running()) return this.simulator
-    const port = await freePort()
-    const child = this.group.spawnNode('usercom-sim', this.paths.sim, {
-      nodeArgs: this.nodeArgs('sim'),
-      env: {
-        SIM_HOST: '127.0.0.1',
-        SIM_PORT: String(port),
-        SIM_KEYS: `${SIM_API_KEY}:${SIM_APP}`,
-        LOG_LEVEL: 'warn',
-      },
-    })
-    const origin = `http://127.0.0.1:${port}`
-    await waitUntil('the simulator', () => httpOk(`${origin}/__sim/health`), { child })
+    const { child, origin } = await startHttp(
+      'the simulator',
+      port =>
+        this.group.spawnNode('usercom-sim', this.paths.sim, {
+          nodeArgs: this.nodeArgs('sim'),
+          env: {
+            SIM_HOST: '127.0.0.1',
+            SIM_PORT: String(port),
+            SIM_KEYS: `${SIM_API_KEY}:${SIM_APP}`,
+            LOG_LEVEL: 'warn',
+          },
+        }),
+      '/__sim/health',
+    )
     this.simulator = { origin, baseUrl: `${origin}/api/public/`, admin: new SimAdmin(origin), child }
     return this.simulator
   }

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { sleep } from '@ucd/testing'
+import { freePort, httpOk, sleep } from '@ucd/testing'
 
 // Child processes of a benchmark run: each one's output goes to a log file (never through a pipe the
 // bench would have to read, which would cost the bench CPU), and every child is killed when the run
@@ -131,6 +131,43 @@ export async function waitUntil(
     }
     await sleep(options.intervalMs ?? 50)
   }
+}
+
+/** A child serving HTTP on 127.0.0.1 at a free port; `ready()` waits until `readyPath` there answers 2xx. */
+export interface HttpChild {
+  child: Child
+  origin: string
+  ready: () => Promise<void>
+}
+
+/**
+ * Starts `start(port)` on a free port, without waiting: for callers that register the child for
+ * cleanup before waiting for it (`what` names the wait in errors).
+ */
+export async function spawnHttp(
+  what: string,
+  start: (port: number) => Child,
+  readyPath: string,
+): Promise<HttpChild> {
+  const port = await freePort()
+  const child = start(port)
+  const origin = `http://127.0.0.1:${port}`
+  return {
+    child,
+    origin,
+    ready: () => waitUntil(what, () => httpOk(`${origin}${readyPath}`), { child }),
+  }
+}
+
+/** `spawnHttp`, then waits until it is ready. */
+export async function startHttp(
+  what: string,
+  start: (port: number) => Child,
+  readyPath: string,
+): Promise<{ child: Child; origin: string }> {
+  const { child, origin, ready } = await spawnHttp(what, start, readyPath)
+  await ready()
+  return { child, origin }
 }
 
 /** CPU time (user + system) a process has used so far, in ms; undefined when it cannot be read. */

@@ -1,4 +1,5 @@
 import { createServer } from 'node:net'
+import { freePort } from '@ucd/testing'
 import { StackError } from './errors'
 
 /** True when nothing listens on `host:port` (we could bind it a moment ago). */
@@ -11,20 +12,12 @@ export function isPortFree(port: number, host: string): Promise<boolean> {
   })
 }
 
-/** A port on `host` that was free a moment ago (the OS picks it). */
-export function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.unref()
-    server.once('error', reject)
-    server.listen({ port: 0, host, exclusive: true }, () => {
-      const address = server.address()
-      const port = address !== null && typeof address === 'object' ? address.port : undefined
-      server.close(() =>
-        port === undefined ? reject(new Error('no port on a listening socket')) : resolve(port),
-      )
-    })
-  })
+/** A free port on `host` (the OS picks it) that is not in `taken`. */
+export async function pickFreePort(host: string, taken: ReadonlySet<number>): Promise<number> {
+  for (;;) {
+    const port = await freePort(host)
+    if (!taken.has(port)) return port
+  }
 }
 
 export interface PortRequest {
@@ -54,12 +47,7 @@ export interface ChosenPort {
 export async function choosePort(request: PortRequest, taken: Set<number>): Promise<ChosenPort> {
   const offset = request.offset ?? 0
   const raw = request.value?.trim() ?? ''
-  const pick = async (): Promise<number> => {
-    for (;;) {
-      const port = await freePort(request.host)
-      if (!taken.has(port)) return port
-    }
-  }
+  const pick = (): Promise<number> => pickFreePort(request.host, taken)
   const take = (chosen: ChosenPort): ChosenPort => {
     taken.add(chosen.port)
     return chosen

@@ -69,8 +69,6 @@ export async function chooseRedis(options: ChooseRedisOptions): Promise<RedisCho
 }
 
 /** Arguments of a throwaway redis-server: loopback only, nothing persisted, files in `dir`. */
-export function redisServerArgs(port: number, dir: string): string[] {
-  return ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no']
-}
+export { redisServerArgs } from '@ucd/testing'
 
 export { pingRedis }

@@ -16,7 +16,7 @@ import {
   type StackEnv,
   type TenantPlan,
 } from './plan'
-import { choosePort, freePort, type ChosenPort } from './ports'
+import { choosePort, pickFreePort, type ChosenPort } from './ports'
 import { chooseRedis, findRedisServer, pingRedis, redisServerArgs } from './redis'
 import {
   processExists,
@@ -29,7 +29,7 @@ import {
   type StackInfo,
   type StackProcessInfo,
 } from './stack-info'
-import { describeExit, Supervisor, type ManagedChild, type TextOut } from './supervisor'
+import { describeExit, Supervisor, type ChildSpec, type ManagedChild, type TextOut } from './supervisor'
 
 // The local stack behind `npm start`: Redis, the User.com simulator (unless a real User.com is
 // configured), the ingest and two workers, each ready before the next step, stopped together.
@@ -129,6 +129,9 @@ export function startStack(options: StackOptions): StackHandle {
         true,
       ),
   })
+
+  const processes = (): StackProcessInfo[] =>
+    supervisor.list().map(c => ({ name: c.name, pid: c.pid, command: c.command }))
 
   const checkStopped = (): void => {
     if (stopReason !== undefined) throw new Stopped()
@@ -284,8 +287,7 @@ export function startStack(options: StackOptions): StackHandle {
     }
     let redisPort: number | undefined
     if (redisChoice.kind === 'server') {
-      do redisPort = await freePort('127.0.0.1')
-      while (taken.has(redisPort))
+      redisPort = await pickFreePort('127.0.0.1', taken)
       taken.add(redisPort)
     }
     const redisUrl = redisChoice.kind === 'url' ? redisChoice.url : `redis://127.0.0.1:${String(redisPort)}`
@@ -355,39 +357,33 @@ export function startStack(options: StackOptions): StackHandle {
       await waitReady(redis, redisUrl, () => pingRedis(redisUrl, 500))
     }
     checkStopped()
-    const app = (name: string): string => join(root, 'apps', name, 'dist', 'main.js')
     const starting: { child: ManagedChild; url: string }[] = []
-    if (simOrigin !== undefined) {
-      const sim = await supervisor.start({
-        name: 'usercom-sim',
+    /** Starts apps/<app>'s build under `name`, to be waited for at `readyUrl` with the others. */
+    const startApp = async (
+      name: string,
+      app: string,
+      appEnv: ChildSpec['env'],
+      readyUrl: string,
+    ): Promise<void> => {
+      const child = await supervisor.start({
+        name,
         command: node,
-        args: [app('usercom-sim')],
-        env: simEnv,
+        args: [join(root, 'apps', app, 'dist', 'main.js')],
+        env: appEnv,
         cwd: root,
       })
-      starting.push({ child: sim, url: `${simOrigin}/__sim/health` })
+      starting.push({ child, url: readyUrl })
+    }
+    if (simOrigin !== undefined) {
+      await startApp('usercom-sim', 'usercom-sim', simEnv, `${simOrigin}/__sim/health`)
     }
     const ingestUrl = `http://${reachableHost(ingestHost)}:${ingestPort}`
-    const ingest = await supervisor.start({
-      name: 'ingest',
-      command: node,
-      args: [app('ingest')],
-      env: ingestEnv,
-      cwd: root,
-    })
-    starting.push({ child: ingest, url: `${ingestUrl}/health/ready` })
+    await startApp('ingest', 'ingest', ingestEnv, `${ingestUrl}/health/ready`)
     const workers: StackInfo['workers'] = []
     for (const [index, workerEnv] of workerEnvs.entries()) {
       const name = `worker-${index + 1}`
       const metricsUrl = `http://${reachableHost(metricsHost)}:${workerEnv.METRICS_PORT}`
-      const worker = await supervisor.start({
-        name,
-        command: node,
-        args: [app('worker')],
-        env: workerEnv,
-        cwd: root,
-      })
-      starting.push({ child: worker, url: `${metricsUrl}/health/ready` })
+      await startApp(name, 'worker', workerEnv, `${metricsUrl}/health/ready`)
       workers.push({ name, metricsUrl, port: Number(workerEnv.METRICS_PORT) })
     }
     await Promise.all(starting.map(({ child, url }) => waitReady(child, url, () => httpOk(url))))
@@ -419,7 +415,7 @@ export function startStack(options: StackOptions): StackHandle {
       tenantsFile:
         ingestConfig.tenants.list.length > 0 ? (tenantsFilePath ?? env.TENANTS_FILE ?? null) : null,
       tenants: ingestConfig.tenants.list.map(t => ({ id: t.id, writeKeys: [...t.writeKeys] })),
-      processes: supervisor.list().map(c => ({ name: c.name, pid: c.pid, command: c.command })),
+      processes: processes(),
       adminEnv,
     }
     const infoPath = writeStackInfo(dir, info)
@@ -557,7 +553,7 @@ export function startStack(options: StackOptions): StackHandle {
     ready,
     done,
     stop: reason => requestStop(reason, false),
-    processes: () => supervisor.list().map(c => ({ name: c.name, pid: c.pid, command: c.command })),
+    processes,
     kill: () => {
       requestStop('killed', false)
       supervisor.killAll()

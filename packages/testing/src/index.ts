@@ -1,6 +1,7 @@
 export {
   startRedis,
   startRedisServer,
+  redisServerArgs,
   pingRedis,
   findRedisServerBinary,
   redactUrl,

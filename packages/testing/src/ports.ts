@@ -1,12 +1,12 @@
 import { createServer } from 'node:net'
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (the OS picks it). */
-export async function freePort(): Promise<number> {
+/** A TCP port on `host` that was free a moment ago (the OS picks it). */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.unref()
     server.on('error', reject)
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(0, host, () => {
       const address = server.address()
       if (address === null || typeof address === 'string') {
         server.close()

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { httpOk } from './http'
+import { sleep } from './wait'
 
 export interface SpawnAppOptions {
   /** Executable; defaults to the current Node binary. */
@@ -122,6 +123,6 @@ export async function spawnApp(options: SpawnAppOptions): Promise<AppProcess> {
         `${options.args.join(' ')} was not ready within ${timeoutMs} ms.\nstdout:\n${out.slice(-4000)}\nstderr:\n${err.slice(-4000)}`,
       )
     }
-    await new Promise(resolve => setTimeout(resolve, 100))
+    await sleep(100)
   }
 }

@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { freePort } from './ports'
+import { sleep } from './wait'
 
 /** Where the Redis for this run came from, in the order design.md gives. */
 export type RedisSource = 'REDIS_URL' | 'local' | 'redis-server' | 'testcontainers'
@@ -101,6 +102,24 @@ export interface RedisServerHandle extends RedisHandle {
 }
 
 /**
+ * Arguments of a throwaway redis-server: loopback only, files in `dir`, no RDB snapshots; nothing
+ * persisted, or with `persistent` an AOF with fsync always.
+ */
+export function redisServerArgs(port: number, dir: string, persistent = false): string[] {
+  return [
+    '--port',
+    String(port),
+    '--bind',
+    '127.0.0.1',
+    '--dir',
+    dir,
+    '--save',
+    '',
+    ...(persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
+  ]
+}
+
+/**
  * Starts a private `redis-server` on a free port in a temporary directory, with nothing persisted.
  * Use it where a test must stop or restart Redis: never do that to a shared Redis.
  */
@@ -123,21 +142,9 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const start = async (): Promise<void> => {
     if (child && child.exitCode === null && child.signalCode === null) return
     output = ''
-    const proc = spawn(
-      binary,
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--dir',
-        dir,
-        '--save',
-        '',
-        ...(options.persistent ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no']),
-      ],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    )
+    const proc = spawn(binary, redisServerArgs(port, dir, options.persistent), {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
     proc.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
     child = proc
@@ -145,7 +152,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) break
       if (await pingRedis(url, 300)) return
-      await new Promise(resolve => setTimeout(resolve, 50))
+      await sleep(50)
     }
     proc.kill('SIGKILL')
     throw new RedisUnavailableError(

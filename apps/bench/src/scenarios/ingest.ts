@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { freePort, httpOk } from '@ucd/testing'
 import { z } from 'zod'
 import { WRITE_KEY, type BenchContext } from '../context'
 import { runLoad } from '../load'
-import { cpuTimeMs, peakRssBytes, waitUntil, type Child } from '../procs'
+import { cpuTimeMs, peakRssBytes, startHttp, type Child } from '../procs'
 import type { AddBulkRun, CpuPerEvent, HttpRun, IngestComparison, IngestSection } from '../results'
 import { medianBy, round } from '../stats'
 import { BodyFactory, EVENT_BYTES, EVENTS_PER_BATCH } from '../workload'
@@ -154,27 +153,13 @@ async function addBulkLoop(
   return { run, rss }
 }
 
-async function startHttp(
-  ctx: BenchContext,
-  name: string,
-  start: (port: number) => Child,
-  readyPath: string,
-): Promise<{ child: Child; origin: string }> {
-  const port = await freePort()
-  const child = start(port)
-  const origin = `http://127.0.0.1:${port}`
-  await waitUntil(`${name} to be ready`, () => httpOk(`${origin}${readyPath}`), { child })
-  return { child, origin }
-}
-
 export async function runIngestSection(ctx: BenchContext): Promise<IngestSection> {
   const { warmupSeconds, ingestSeconds, ingestRounds, users } = ctx.settings
   const timestamp = new Date().toISOString()
 
   ctx.log('ingest: bare Fastify (HTTP ceiling)')
   const fastify = await startHttp(
-    ctx,
-    'bare fastify',
+    'bare fastify to be ready',
     port =>
       ctx.group.spawnNode('bare-fastify', ctx.paths.bareFastify, {
         args: [JSON.stringify({ port })],
@@ -194,8 +179,7 @@ export async function runIngestSection(ctx: BenchContext): Promise<IngestSection
   await ctx.flush()
   const prefix = ctx.prefix()
   const ingest = await startHttp(
-    ctx,
-    'the ingest',
+    'the ingest to be ready',
     port =>
       ctx.group.spawnNode('ingest', ctx.paths.ingest, {
         env: ctx.ingestEnv(prefix, port),

@@ -1,7 +1,7 @@
-import { freePort, httpOk, sleep } from '@ucd/testing'
+import { sleep } from '@ucd/testing'
 import { createDeadLetterQueue, createRedisConnection, waitUntilReady } from '@ucd/queue'
 import { SIM_API_KEY, WRITE_KEY, type BenchContext } from '../context'
-import { waitUntil } from '../procs'
+import { spawnHttp, waitUntil } from '../procs'
 import type { MemoryItem, MemorySection } from '../results'
 import { round } from '../stats'
 import { BodyFactory, EVENT_BYTES, EVENTS_PER_BATCH } from '../workload'
@@ -36,13 +36,16 @@ const WARMUP_EVENTS = EVENTS_PER_BATCH
 async function ingestEvents(ctx: BenchContext, dedupeMinutes: number, count: number) {
   await ctx.flush()
   const prefix = ctx.prefix()
-  const port = await freePort()
-  const child = ctx.group.spawnNode('ingest-memory', ctx.paths.ingest, {
-    env: ctx.ingestEnv(prefix, port, { DEDUPE_WINDOW_MINUTES: String(dedupeMinutes) }),
-  })
-  const origin = `http://127.0.0.1:${port}`
+  const { child, origin, ready } = await spawnHttp(
+    'the ingest to be ready',
+    port =>
+      ctx.group.spawnNode('ingest-memory', ctx.paths.ingest, {
+        env: ctx.ingestEnv(prefix, port, { DEDUPE_WINDOW_MINUTES: String(dedupeMinutes) }),
+      }),
+    '/health/ready',
+  )
   try {
-    await waitUntil('the ingest to be ready', () => httpOk(`${origin}/health/ready`), { child })
+    await ready()
     const bodies = new BodyFactory(prefix, ctx.settings.users, new Date().toISOString())
     const auth = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`
     const post = async (): Promise<void> => {
@@ -105,10 +108,14 @@ async function deadLetters(ctx: BenchContext, count: number): Promise<MemoryItem
   const control = createRedisConnection(ctx.redisUrl, 'producer')
   await waitUntilReady(control)
   const dlq = createDeadLetterQueue(control, prefix)
-  const metricsPort = await freePort()
-  const child = ctx.group.spawnNode('worker-dlq', ctx.paths.worker, {
-    env: ctx.workerEnv(prefix, sim, 50, metricsPort),
-  })
+  const { child, ready } = await spawnHttp(
+    'the worker to be ready',
+    metricsPort =>
+      ctx.group.spawnNode('worker-dlq', ctx.paths.worker, {
+        env: ctx.workerEnv(prefix, sim, 50, metricsPort),
+      }),
+    '/health/ready',
+  )
   const drained = (records: number) =>
     waitUntil(
       `${records} dead-letter records`,
@@ -119,9 +126,7 @@ async function deadLetters(ctx: BenchContext, count: number): Promise<MemoryItem
       { child, timeoutMs: 180_000, intervalMs: 200 },
     )
   try {
-    await waitUntil('the worker to be ready', () => httpOk(`http://127.0.0.1:${metricsPort}/health/ready`), {
-      child,
-    })
+    await ready()
     // Warm-up, as for the ingest: scripts cached, queue keys made.
     const warmup = await prefill(ctx, prefix, WARMUP_EVENTS, { paused: false, tag: `${prefix}w` })
     await warmup.close()

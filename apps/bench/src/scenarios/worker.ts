@@ -1,4 +1,4 @@
-import { freePort, httpOk, sleep } from '@ucd/testing'
+import { sleep } from '@ucd/testing'
 import {
   createEventsQueue,
   createRedisConnection,
@@ -10,7 +10,7 @@ import {
 import { normalizeEvent, type SegmentEvent } from '@ucd/segment'
 import type { Redis } from 'ioredis'
 import { SIM_API_KEY, SIM_APP, type BenchContext, type Simulator } from '../context'
-import { cpuTimeMs, peakRssBytes, waitUntil, type Child } from '../procs'
+import { cpuTimeMs, peakRssBytes, spawnHttp, waitUntil, type Child } from '../procs'
 import type { DrainRun, WorkerSection } from '../results'
 import { round } from '../stats'
 import { EVENT_BYTES, messageIdOf, TENANT_ID, trackEvent, userIdOf } from '../workload'
@@ -126,19 +126,17 @@ export async function drain(ctx: BenchContext, spec: DrainSpec): Promise<DrainRu
   try {
     for (let i = 0; i < spec.processes; i += 1) {
       if (spec.impl === 'ucd') {
-        const metricsPort = await freePort()
-        const child = ctx.group.spawnNode('worker', ctx.paths.worker, {
-          env: ctx.workerEnv(prefix, sim, spec.concurrency, metricsPort),
-          nodeArgs: ctx.nodeArgs('worker'),
-        })
-        children.push(child)
-        await waitUntil(
+        const worker = await spawnHttp(
           'the worker to be ready',
-          () => httpOk(`http://127.0.0.1:${metricsPort}/health/ready`),
-          {
-            child,
-          },
+          metricsPort =>
+            ctx.group.spawnNode('worker', ctx.paths.worker, {
+              env: ctx.workerEnv(prefix, sim, spec.concurrency, metricsPort),
+              nodeArgs: ctx.nodeArgs('worker'),
+            }),
+          '/health/ready',
         )
+        children.push(worker.child)
+        await worker.ready()
       } else {
         const child = ctx.group.spawnNode('bare-worker', ctx.paths.bareWorker, {
           nodeArgs: ctx.nodeArgs('bare-worker'),
