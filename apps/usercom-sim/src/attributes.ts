@@ -1,17 +1,6 @@
 import { RESERVED_NAMES } from './fields'
 import { nameStd } from './names'
-import {
-  addError,
-  badRequest,
-  hasErrors,
-  notAnObject,
-  notFound,
-  ok,
-  parseId,
-  unknownFields,
-  type ApiResult,
-  type Errors,
-} from './results'
+import { Problems, badRequest, notAnObject, notFound, ok, parseId, type ApiResult } from './results'
 import { SIM_CONTENT_TYPES, SIM_VALUE_TYPES, type SimAttribute } from './schema'
 import type { AppData } from './store'
 import { charLength, isPlainObject } from './values'
@@ -58,33 +47,33 @@ function nameProblem(data: AppData, name: string, contentType: string): { nameSt
 /** `POST /attributes/`: `201` the attribute. */
 export function createAttribute(data: AppData, body: unknown): ApiResult {
   if (!isPlainObject(body)) return notAnObject()
-  const errors: Errors = {}
+  const errors = new Problems()
   const { name, content_type: contentType, value_type: valueType, choices } = body
   const contentTypeOk =
     typeof contentType === 'string' && (SIM_CONTENT_TYPES as readonly string[]).includes(contentType)
   if (typeof name !== 'string' || name.trim().length === 0) {
-    addError(errors, 'name', 'This field is required (at least 1 character).')
+    errors.add('name', 'This field is required (at least 1 character).')
   } else if (charLength(name) > MAX_ATTRIBUTE_NAME) {
-    addError(errors, 'name', `Ensure this field has no more than ${MAX_ATTRIBUTE_NAME} characters.`)
+    errors.add('name', `Ensure this field has no more than ${MAX_ATTRIBUTE_NAME} characters.`)
   } else if (contentTypeOk) {
     const problem = nameProblem(data, name, contentType)
-    if (typeof problem === 'string') addError(errors, 'name', problem)
+    if (typeof problem === 'string') errors.add('name', problem)
   }
-  if (!contentTypeOk) addError(errors, 'content_type', `Must be one of ${SIM_CONTENT_TYPES.join(', ')}.`)
+  if (!contentTypeOk) errors.add('content_type', `Must be one of ${SIM_CONTENT_TYPES.join(', ')}.`)
   if (typeof valueType !== 'string' || !(SIM_VALUE_TYPES as readonly string[]).includes(valueType)) {
-    addError(errors, 'value_type', `Must be one of ${SIM_VALUE_TYPES.join(', ')}.`)
+    errors.add('value_type', `Must be one of ${SIM_VALUE_TYPES.join(', ')}.`)
   }
   if (valueType === 'fixed') {
     if (!Array.isArray(choices) || choices.length === 0 || !choices.every(c => typeof c === 'string')) {
-      addError(errors, 'choices', 'A fixed attribute needs a non-empty list of string choices.')
+      errors.add('choices', 'A fixed attribute needs a non-empty list of string choices.')
     }
   }
   const multiple = body.allow_multiple_choices
   if (multiple !== undefined && typeof multiple !== 'boolean') {
-    addError(errors, 'allow_multiple_choices', 'Must be a valid boolean.')
+    errors.add('allow_multiple_choices', 'Must be a valid boolean.')
   }
-  unknownFields(body, ATTRIBUTE_FIELDS, errors)
-  if (hasErrors(errors)) return badRequest(errors)
+  errors.unknown(body, ATTRIBUTE_FIELDS)
+  if (errors.any()) return errors.result()
   const result = addAttribute(data, {
     name: name as string,
     content_type: contentType as SimAttribute['content_type'],

@@ -1,16 +1,5 @@
 import { COMPANY_FIELDS, COMPANY_READ_ONLY, MAX_STRING } from './fields'
-import {
-  addError,
-  badRequest,
-  hasErrors,
-  notAnObject,
-  notFound,
-  ok,
-  parseId,
-  unknownFields,
-  type ApiResult,
-  type Errors,
-} from './results'
+import { Problems, badRequest, notAnObject, notFound, ok, parseId, type ApiResult } from './results'
 import type { SimCompany } from './schema'
 import type { AppData } from './store'
 import { charLength, isPlainObject } from './values'
@@ -29,18 +18,18 @@ function checkCompany(
   data: AppData,
   body: Record<string, unknown>,
   current: SimCompany | undefined,
-  errors: Errors,
+  errors: Problems,
 ): Record<string, unknown> {
   const custom = data.checkBody('company', body, COMPANY_FIELDS, COMPANY_READ_ONLY, errors)
   const cid = body.custom_id
   if (cid === undefined) {
-    if (!current) addError(errors, 'custom_id', 'This field is required.')
+    if (!current) errors.add('custom_id', 'This field is required.')
   } else if (typeof cid !== 'string' || cid.length === 0) {
-    addError(errors, 'custom_id', 'Must be a non-empty string.')
+    errors.add('custom_id', 'Must be a non-empty string.')
   } else if (charLength(cid) > MAX_STRING) {
-    addError(errors, 'custom_id', `Ensure this field has no more than ${MAX_STRING} characters.`)
+    errors.add('custom_id', `Ensure this field has no more than ${MAX_STRING} characters.`)
   } else if (cid !== current?.custom_id && data.companiesByCustomId.has(cid)) {
-    addError(errors, 'custom_id', DUPLICATE)
+    errors.add('custom_id', DUPLICATE)
   }
   return custom
 }
@@ -63,9 +52,9 @@ function applyCompany(
 /** `POST /companies/`: `201` the company. */
 export function createCompany(data: AppData, body: unknown): ApiResult {
   if (!isPlainObject(body)) return notAnObject()
-  const errors: Errors = {}
+  const errors = new Problems()
   const custom = checkCompany(data, body, undefined, errors)
-  if (hasErrors(errors)) return badRequest(errors)
+  if (errors.any()) return errors.result()
   const customId = body.custom_id as string
   const now = data.nowIso()
   const company: SimCompany = {
@@ -98,9 +87,9 @@ export function createCompany(data: AppData, body: unknown): ApiResult {
 function updateCompany(data: AppData, company: SimCompany | undefined, body: unknown): ApiResult {
   if (!company) return notFound()
   if (!isPlainObject(body)) return notAnObject()
-  const errors: Errors = {}
+  const errors = new Problems()
   const custom = checkCompany(data, body, company, errors)
-  if (hasErrors(errors)) return badRequest(errors)
+  if (errors.any()) return errors.result()
   const newCustomId = body.custom_id as string | undefined
   if (newCustomId !== undefined && newCustomId !== company.custom_id) {
     if (company.custom_id !== null) data.companiesByCustomId.delete(company.custom_id)
@@ -142,18 +131,18 @@ export function addMember(data: AppData, rawId: string, body: unknown): ApiResul
   if (!company) return notFound('Company not found.')
   if (!isPlainObject(body)) return notAnObject()
   const { user_id: userId, user_custom_id: userCustomId } = body
-  const errors: Errors = {}
+  const errors = new Problems()
   if (userId !== undefined && (typeof userId !== 'number' || !Number.isSafeInteger(userId))) {
-    addError(errors, 'user_id', 'A valid integer is required.')
+    errors.add('user_id', 'A valid integer is required.')
   }
   if (userCustomId !== undefined && typeof userCustomId !== 'string') {
-    addError(errors, 'user_custom_id', 'Not a valid string.')
+    errors.add('user_custom_id', 'Not a valid string.')
   }
   if (userId === undefined && userCustomId === undefined) {
-    addError(errors, 'user_id', 'user_id or user_custom_id is required.')
+    errors.add('user_id', 'user_id or user_custom_id is required.')
   }
-  unknownFields(body, ['user_id', 'user_custom_id'], errors)
-  if (hasErrors(errors)) return badRequest(errors)
+  errors.unknown(body, ['user_id', 'user_custom_id'])
+  if (errors.any()) return errors.result()
   const user =
     typeof userId === 'number' ? data.users.get(userId) : data.usersByCustomId.get(userCustomId as string)
   if (!user) return notFound('User not found.')

@@ -1,15 +1,5 @@
 import { MAX_STRING } from './fields'
-import {
-  addError,
-  badRequest,
-  hasErrors,
-  notAnObject,
-  notFound,
-  ok,
-  unknownFields,
-  type ApiResult,
-  type Errors,
-} from './results'
+import { Problems, notAnObject, notFound, ok, type ApiResult } from './results'
 import type { SimEvent, SimUser } from './schema'
 import type { AppData } from './store'
 import { MAX_UNIX_SECONDS, charLength, isPlainObject } from './values'
@@ -25,14 +15,18 @@ interface EventFields {
 }
 
 /** Checks name, data and timestamp (and flags keys outside `allowed`). */
-function checkEvent(body: Record<string, unknown>, allowed: readonly string[], errors: Errors): EventFields {
+function checkEvent(
+  body: Record<string, unknown>,
+  allowed: readonly string[],
+  errors: Problems,
+): EventFields {
   const { name, data, timestamp } = body
-  if (typeof name !== 'string' || name.length === 0) addError(errors, 'name', 'This field is required.')
+  if (typeof name !== 'string' || name.length === 0) errors.add('name', 'This field is required.')
   else if (charLength(name) > MAX_STRING) {
-    addError(errors, 'name', `Ensure this field has no more than ${MAX_STRING} characters.`)
+    errors.add('name', `Ensure this field has no more than ${MAX_STRING} characters.`)
   }
-  if (data !== undefined && data !== null && !isPlainObject(data)) {
-    addError(errors, 'data', 'Must be a JSON object.')
+  if (data !== undefined && !isPlainObject(data)) {
+    errors.add('data', 'Must be a JSON object.')
   }
   if (
     timestamp !== undefined &&
@@ -41,9 +35,9 @@ function checkEvent(body: Record<string, unknown>, allowed: readonly string[], e
       timestamp < 0 ||
       timestamp > MAX_UNIX_SECONDS)
   ) {
-    addError(errors, 'timestamp', 'Must be an integer Unix timestamp in seconds.')
+    errors.add('timestamp', 'Must be an integer Unix timestamp in seconds.')
   }
-  unknownFields(body, allowed, errors)
+  errors.unknown(body, allowed)
   return {
     name: name as string,
     data: isPlainObject(data) ? data : {},
@@ -75,13 +69,13 @@ function record(data: AppData, user: SimUser, fields: EventFields): ApiResult {
 /** `POST /events/`: `201 {id, created}` (`created`: the first occurrence of the name). */
 export function createEvent(data: AppData, body: unknown): ApiResult {
   if (!isPlainObject(body)) return notAnObject()
-  const errors: Errors = {}
+  const errors = new Problems()
   const userId = body.user_id
   if (typeof userId !== 'number' || !Number.isSafeInteger(userId)) {
-    addError(errors, 'user_id', 'A valid integer is required (the user id).')
+    errors.add('user_id', 'A valid integer is required (the user id).')
   }
   const fields = checkEvent(body, ['user_id', 'name', 'data', 'timestamp'], errors)
-  if (hasErrors(errors)) return badRequest(errors)
+  if (errors.any()) return errors.result()
   const user = data.users.get(userId as number)
   return user ? record(data, user, fields) : notFound('User not found.')
 }
@@ -91,9 +85,9 @@ export function createEventByCustomId(data: AppData, customId: string, body: unk
   const user = data.usersByCustomId.get(customId)
   if (!user) return notFound('User not found.')
   if (!isPlainObject(body)) return notAnObject()
-  const errors: Errors = {}
+  const errors = new Problems()
   const fields = checkEvent(body, ['name', 'data', 'timestamp'], errors)
-  return hasErrors(errors) ? badRequest(errors) : record(data, user, fields)
+  return errors.any() ? errors.result() : record(data, user, fields)
 }
 
 // ----- listing

@@ -58,6 +58,13 @@ const phoneRule: Rule = value =>
 
 const replace = (rule: Rule, cleared: unknown = null): FieldSpec => ({ rule, cleared, kind: 'value' })
 
+/** Where users and companies are: the same three fields for both. */
+const PLACE: Readonly<Record<string, FieldSpec>> = {
+  country: replace(stringRule(MAX_STRING)),
+  region: replace(stringRule(MAX_STRING)),
+  city: replace(stringRule(MAX_STRING)),
+}
+
 /**
  * Writable standard user fields: the "Allowed attributes" of §2.8 (`custom_id` is the match key and
  * checked apart), plus `tags` and `company_custom_id` of the update_or_create body (§2.2).
@@ -72,9 +79,7 @@ export const USER_FIELDS: Readonly<Record<string, FieldSpec>> = {
   score: replace(integerRule, 0),
   unsubscribed: replace(booleanRule, false),
   notifications: replace(booleanRule, true),
-  country: replace(stringRule(MAX_STRING)),
-  region: replace(stringRule(MAX_STRING)),
-  city: replace(stringRule(MAX_STRING)),
+  ...PLACE,
   timezone: replace(stringRule(MAX_STRING)),
   gravatar_url: replace(stringRule(MAX_URL)),
   facebook_url: replace(stringRule(MAX_URL)),
@@ -87,25 +92,30 @@ export const USER_FIELDS: Readonly<Record<string, FieldSpec>> = {
   company_id: { rule: idRule, cleared: null, kind: 'membership' },
 }
 
-/**
- * Fields of the user object that a body may not write (§2.9: populated by the widget, site views or
- * User.com itself), and `user_id`, the v1 name of `custom_id` (§1.1).
- */
-export const USER_READ_ONLY: ReadonlySet<string> = new Set([
-  'id',
-  'key',
-  'user_key',
-  'user_id',
-  'name',
+/** Read-only user fields the widget fills (§2.9, §9.5): never set through the API, so null here. */
+export const WIDGET_FIELDS = [
   'browser',
   'browser_language',
   'os_type',
   'resolution',
   'last_ip',
   'first_seen',
-  'last_seen',
   'last_contacted',
   'most_active_time',
+] as const
+
+/**
+ * Fields of the user object that a body may not write (§2.9: populated by the widget, site views or
+ * User.com itself), and `user_id`, the v1 name of `custom_id` (§1.1).
+ */
+export const USER_READ_ONLY: ReadonlySet<string> = new Set([
+  ...WIDGET_FIELDS,
+  'id',
+  'key',
+  'user_key',
+  'user_id',
+  'name',
+  'last_seen',
   'page_views',
   'companies',
   'attributes',
@@ -134,9 +144,7 @@ export const COMPANY_FIELDS: Readonly<Record<string, FieldSpec>> = {
     [],
   ),
   address: replace(stringRule(MAX_STRING)),
-  city: replace(stringRule(MAX_STRING)),
-  region: replace(stringRule(MAX_STRING)),
-  country: replace(stringRule(MAX_STRING)),
+  ...PLACE,
   postal_code: replace(stringRule(MAX_STRING)),
   assigned_to: replace(idRule),
   tags: { rule: tagsRule, cleared: [], kind: 'tags' },

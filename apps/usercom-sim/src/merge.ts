@@ -1,14 +1,5 @@
 import { USER_FIELDS } from './fields'
-import {
-  addError,
-  badRequest,
-  hasErrors,
-  notAnObject,
-  ok,
-  unknownFields,
-  type ApiResult,
-  type Errors,
-} from './results'
+import { Problems, notAnObject, ok, type ApiResult } from './results'
 import type { SimUser } from './schema'
 import type { AppData } from './store'
 import { isPlainObject } from './values'
@@ -31,22 +22,21 @@ function lacks(value: unknown, cleared: unknown): boolean {
   return value === null || value === undefined || value === '' || value === cleared
 }
 
-function checkMerge(data: AppData, body: Record<string, unknown>, errors: Errors): SimUser[] {
+function checkMerge(data: AppData, body: Record<string, unknown>, errors: Problems): SimUser[] {
   const { parent, users_list: list } = body
-  if (!isId(parent))
-    addError(errors, 'parent', 'A valid integer (the id of the user to merge into) is required.')
-  else if (!data.users.has(parent)) addError(errors, 'parent', missing(parent))
+  if (!isId(parent)) errors.add('parent', 'A valid integer (the id of the user to merge into) is required.')
+  else if (!data.users.has(parent)) errors.add('parent', missing(parent))
   if (!Array.isArray(list) || list.length === 0 || !list.every(isId)) {
-    addError(errors, 'users_list', 'A non-empty list of user ids (integers) is required.')
+    errors.add('users_list', 'A non-empty list of user ids (integers) is required.')
   } else {
-    if (new Set(list).size !== list.length) addError(errors, 'users_list', 'A user is listed twice.')
+    if (new Set(list).size !== list.length) errors.add('users_list', 'A user is listed twice.')
     if (isId(parent) && list.includes(parent))
-      addError(errors, 'users_list', 'The parent cannot be merged into itself.')
-    for (const id of list) if (!data.users.has(id)) addError(errors, 'users_list', missing(id))
+      errors.add('users_list', 'The parent cannot be merged into itself.')
+    for (const id of list) if (!data.users.has(id)) errors.add('users_list', missing(id))
   }
-  unknownFields(body, ['parent', 'users_list'], errors)
-  if (body.user_list !== undefined) errors.user_list = ['Unknown field (the list is "users_list").']
-  if (hasErrors(errors)) return []
+  errors.unknown(body, ['parent', 'users_list'])
+  if (body.user_list !== undefined) errors.add('user_list', 'Unknown field (the list is "users_list").')
+  if (errors.any()) return []
   return (list as number[]).map(id => data.users.get(id) as SimUser).sort((a, b) => a.id - b.id)
 }
 
@@ -63,9 +53,9 @@ function moveMemberships(data: AppData, parent: SimUser, donor: SimUser): void {
 /** `POST /users/merge/`. */
 export function mergeUsers(data: AppData, body: unknown): ApiResult {
   if (!isPlainObject(body)) return notAnObject()
-  const errors: Errors = {}
+  const errors = new Problems()
   const donors = checkMerge(data, body, errors)
-  if (hasErrors(errors)) return badRequest(errors)
+  if (errors.any()) return errors.result()
   const parent = data.users.get(body.parent as number) as SimUser
   const record = parent as unknown as Record<string, unknown>
 

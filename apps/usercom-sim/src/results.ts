@@ -14,22 +14,30 @@ export const notFound = (detail = 'Not found.'): ApiResult => ({ status: 404, bo
 export const badRequest = (errors: Errors): ApiResult => ({ status: 400, body: { errors } })
 export const notAnObject = (): ApiResult => badRequest({ non_field_errors: ['Expected a JSON object.'] })
 
-export function addError(errors: Errors, field: string, message: string): void {
-  ;(errors[field] ??= []).push(message)
-}
+/** The problems of one request body, by field: every one is reported at once. */
+export class Problems {
+  readonly errors: Errors = {}
 
-export const hasErrors = (errors: Errors): boolean => Object.keys(errors).length > 0
+  add(field: string, message: string): void {
+    ;(this.errors[field] ??= []).push(message)
+  }
+
+  any(): boolean {
+    return Object.keys(this.errors).length > 0
+  }
+
+  /** Flags every key of `body` outside `allowed` as an unknown field. */
+  unknown(body: Record<string, unknown>, allowed: readonly string[]): void {
+    for (const key of Object.keys(body)) if (!allowed.includes(key)) this.add(key, 'Unknown field.')
+  }
+
+  /** The 400 that names them. */
+  result(): ApiResult {
+    return badRequest(this.errors)
+  }
+}
 
 /** A positive integer id from a path segment, or undefined. */
 export function parseId(raw: string): number | undefined {
   return /^[1-9]\d{0,15}$/.test(raw) ? Number(raw) : undefined
-}
-
-/** Flags every key of `body` outside `allowed` as an unknown field. */
-export function unknownFields(
-  body: Record<string, unknown>,
-  allowed: readonly string[],
-  errors: Errors,
-): void {
-  for (const key of Object.keys(body)) if (!allowed.includes(key)) addError(errors, key, 'Unknown field.')
 }

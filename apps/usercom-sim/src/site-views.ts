@@ -1,13 +1,4 @@
-import {
-  addError,
-  badRequest,
-  hasErrors,
-  notAnObject,
-  ok,
-  unknownFields,
-  type ApiResult,
-  type Errors,
-} from './results'
+import { Problems, notAnObject, ok, type ApiResult } from './results'
 import type { SimPageView } from './schema'
 import type { AppData } from './store'
 import { MAX_UNIX_SECONDS, isPlainObject, parseIsoDatetime } from './values'
@@ -29,26 +20,26 @@ function timestampOf(timestamp: unknown): number | undefined {
 /** `POST /site-views/`: `201 {id}`; the user's `page_views` + 1 and `last_seen` moves forward only. */
 export function createSiteView(data: AppData, body: unknown): ApiResult {
   if (!isPlainObject(body)) return notAnObject()
-  const errors: Errors = {}
+  const errors = new Problems()
   const { client_user: clientUser, page_domain: domain, page_path: path } = body
   const user = typeof clientUser === 'string' ? data.usersByKey.get(clientUser) : undefined
-  if (typeof clientUser !== 'string') addError(errors, 'client_user', 'This field is required (a user_key).')
-  else if (!user) addError(errors, 'client_user', 'User with this key does not exist.')
+  if (typeof clientUser !== 'string') errors.add('client_user', 'This field is required (a user_key).')
+  else if (!user) errors.add('client_user', 'User with this key does not exist.')
   if (typeof domain !== 'string' || !ORIGIN.test(domain)) {
-    addError(errors, 'page_domain', 'Must be an origin such as "https://example.com" (no path).')
+    errors.add('page_domain', 'Must be an origin such as "https://example.com" (no path).')
   }
   if (typeof path !== 'string' || !path.startsWith('/')) {
-    addError(errors, 'page_path', 'Must be a path starting with "/".')
+    errors.add('page_path', 'Must be a path starting with "/".')
   }
   const at = timestampOf(body.timestamp)
-  if (at === undefined) addError(errors, 'timestamp', 'Must be an ISO 8601 datetime (or Unix seconds).')
+  if (at === undefined) errors.add('timestamp', 'Must be an ISO 8601 datetime (or Unix seconds).')
   for (const field of ['page_title', 'referrer'] as const) {
     if (body[field] !== undefined && typeof body[field] !== 'string') {
-      addError(errors, field, 'Not a valid string.')
+      errors.add(field, 'Not a valid string.')
     }
   }
-  unknownFields(body, SITE_VIEW_FIELDS, errors)
-  if (hasErrors(errors) || !user || at === undefined) return badRequest(errors)
+  errors.unknown(body, SITE_VIEW_FIELDS)
+  if (errors.any() || !user || at === undefined) return errors.result()
   const iso = new Date(at).toISOString()
   const view: SimPageView = {
     id: data.nextId.pageView++,

@@ -1,6 +1,6 @@
 import type { FieldSpec } from './fields'
 import type { Prng } from './prng'
-import { addError, type Errors } from './results'
+import type { Problems } from './results'
 import type {
   SimAppState,
   SimAttribute,
@@ -87,7 +87,7 @@ export class AppData {
     body: Record<string, unknown>,
     standard: Readonly<Record<string, FieldSpec>>,
     readOnly: ReadonlySet<string>,
-    errors: Errors,
+    errors: Problems,
   ): Record<string, unknown> {
     const values: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(body)) {
@@ -95,20 +95,20 @@ export class AppData {
       const spec = standard[key]
       if (spec !== undefined) {
         const problem = value === null ? undefined : spec.rule(value)
-        if (problem) addError(errors, key, problem)
+        if (problem) errors.add(key, problem)
         continue
       }
       if (readOnly.has(key)) {
-        addError(errors, key, `"${key}" is a read-only field: it cannot be set through the API.`)
+        errors.add(key, `"${key}" is a read-only field: it cannot be set through the API.`)
         continue
       }
       const attribute = this.attribute(contentType, key)
       if (!attribute) {
-        addError(errors, key, `Attribute "${key}" does not exist. Create it first (POST /attributes/).`)
+        errors.add(key, `Attribute "${key}" does not exist. Create it first (POST /attributes/).`)
         continue
       }
       const problem = attributeValueProblem(attribute, value)
-      if (problem) addError(errors, key, problem)
+      if (problem) errors.add(key, problem)
       else values[key] = value
     }
     return values

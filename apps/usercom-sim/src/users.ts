@@ -1,15 +1,5 @@
-import { MAX_STRING, USER_FIELDS, USER_READ_ONLY } from './fields'
-import {
-  addError,
-  badRequest,
-  hasErrors,
-  notAnObject,
-  notFound,
-  ok,
-  parseId,
-  type ApiResult,
-  type Errors,
-} from './results'
+import { MAX_STRING, USER_FIELDS, USER_READ_ONLY, WIDGET_FIELDS } from './fields'
+import { Problems, notAnObject, notFound, ok, parseId, type ApiResult } from './results'
 import type { SimUser } from './schema'
 import type { AppData } from './store'
 import { charLength, isPlainObject } from './values'
@@ -20,24 +10,12 @@ import { charLength, isPlainObject } from './values'
 const GENDERS: Record<number, string> = { 1: 'unknown', 2: 'male', 3: 'female' }
 const STATUSES: Record<number, string> = { 1: 'visitor', 2: 'user' }
 
-/** The read-only fields the widget fills (browser, os_type, ...): never set through the API, so null. */
-const WIDGET_FIELDS = [
-  'browser',
-  'browser_language',
-  'os_type',
-  'resolution',
-  'last_ip',
-  'first_seen',
-  'last_contacted',
-  'most_active_time',
-] as const
-
-function checkCustomId(customId: unknown, errors: Errors): void {
-  if (customId === undefined || customId === null) addError(errors, 'custom_id', 'This field is required.')
+function checkCustomId(customId: unknown, errors: Problems): void {
+  if (customId === undefined || customId === null) errors.add('custom_id', 'This field is required.')
   else if (typeof customId !== 'string' || customId.length === 0) {
-    addError(errors, 'custom_id', 'Must be a non-empty string.')
+    errors.add('custom_id', 'Must be a non-empty string.')
   } else if (charLength(customId) > MAX_STRING) {
-    addError(errors, 'custom_id', `Ensure this field has no more than ${MAX_STRING} characters.`)
+    errors.add('custom_id', `Ensure this field has no more than ${MAX_STRING} characters.`)
   }
 }
 
@@ -82,11 +60,11 @@ function createUser(data: AppData, customId: string, now: string): SimUser {
 /** `POST /users/update_or_create/`: `200 {created, id}`. */
 export function upsertUser(data: AppData, body: unknown): ApiResult {
   if (!isPlainObject(body)) return notAnObject()
-  const errors: Errors = {}
+  const errors = new Problems()
   const customId = body.custom_id
   checkCustomId(customId, errors)
   const custom = data.checkBody('clientuser', body, USER_FIELDS, USER_READ_ONLY, errors)
-  if (hasErrors(errors) || typeof customId !== 'string') return badRequest(errors)
+  if (errors.any() || typeof customId !== 'string') return errors.result()
 
   const now = data.nowIso()
   const existing = data.usersByCustomId.get(customId)
