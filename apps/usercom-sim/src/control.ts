@@ -1,10 +1,13 @@
 import type { FastifyInstance } from 'fastify'
 import type {
-  SimAttribute,
   FailNextInput,
-  FaultsPatch,
   Faults,
+  FaultsPatch,
+  RequestCounts,
   SeedAttributesInput,
+  SimAttribute,
+  SimEventReport,
+  SimMerge,
   SimState,
   SimSummary,
 } from './schema'
@@ -54,6 +57,20 @@ export class SimAdmin {
   async failNext(rule: FailNextInput): Promise<void> {
     await this.call('POST', 'fail-next', rule)
   }
+  /**
+   * Every request of `app` (any method, any route) answered with `status` (default 429) for
+   * `durationMs`, while other apps are served normally: one tenant's User.com down or throttled.
+   */
+  async failApp(
+    app: string,
+    options: { durationMs: number; status?: number; retryAfter?: string },
+  ): Promise<void> {
+    await this.failNext({ app, method: '*', route: '*', status: 429, ...options })
+  }
+  /** Clears the pending targeted failures. */
+  async clearFailures(): Promise<void> {
+    await this.call('DELETE', 'fail-next')
+  }
   async addKey(key: string, app: string): Promise<void> {
     await this.call('POST', 'keys', { key, app })
   }
@@ -68,18 +85,40 @@ export class SimAdmin {
   }
 
   /**
+   * The event occurrences of `app` (of one user with `customId`), oldest first, and the duplicates
+   * among them (same user, name, timestamp and data).
+   */
+  events(app: string, customId?: string): Promise<SimEventReport> {
+    const user = customId === undefined ? '' : `&custom_id=${encodeURIComponent(customId)}`
+    return this.call('GET', `events?app=${encodeURIComponent(app)}${user}`)
+  }
+  /** The merges that took effect in `app`, in order. */
+  async merges(app: string): Promise<SimMerge[]> {
+    return (await this.state(app)).apps[app]?.merges ?? []
+  }
+  /**
+   * Request counts by endpoint and outcome, of one app or over all. Unknown routes appear under
+   * their raw method and path (`PUT /api/public/`).
+   */
+  async requests(app?: string): Promise<RequestCounts> {
+    const state = await this.state(app)
+    return (app === undefined ? state.requests : state.apps[app]?.requests) ?? {}
+  }
+
+  /**
    * Requests counted for `endpoint` (e.g. `POST /events/`), in one app or over all, with `status`
-   * (e.g. 201, 'dropped') or with any status.
+   * (e.g. 201, 'dropped') or with any status. A status also counts the requests that took effect
+   * before being answered with it (`504` counts `504-applied` too; ask for `'504-applied'` alone).
    */
   async requestCount(
     endpoint: string,
     options: { app?: string; status?: number | string } = {},
   ): Promise<number> {
-    const state = await this.state(options.app)
-    const counts = options.app === undefined ? state.requests : state.apps[options.app]?.requests
-    const byStatus = counts?.[endpoint] ?? {}
-    if (options.status !== undefined) return byStatus[String(options.status)] ?? 0
-    return Object.values(byStatus).reduce((sum, n) => sum + n, 0)
+    const byStatus = (await this.requests(options.app))[endpoint] ?? {}
+    if (options.status === undefined) return Object.values(byStatus).reduce((sum, n) => sum + n, 0)
+    const status = String(options.status)
+    const applied = status.endsWith('-applied') ? 0 : (byStatus[`${status}-applied`] ?? 0)
+    return (byStatus[status] ?? 0) + applied
   }
 }
 

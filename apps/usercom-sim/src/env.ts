@@ -23,12 +23,14 @@ export const SimEnvSchema = z.object({
   SIM_BASE_PATH: str(),
   SIM_SEED: int(-2_147_483_648, 4_294_967_295),
   SIM_PAGE_SIZE: int(1, 10_000),
+  SIM_EVENT_PAGE_SIZE: int(1, 10_000),
   SIM_MAX_STORED_RECORDS: int(1, 100_000_000),
   SIM_LATENCY_MS: int(0, 600_000),
   SIM_JITTER_MS: int(0, 600_000),
   SIM_ERROR_RATE: num(0, 1),
   SIM_ERROR_STATUS: int(500, 599),
   SIM_DROP_RATE: num(0, 1),
+  SIM_LOST_RESPONSE_RATE: num(0, 1),
   SIM_RATE_LIMIT_RPS: num(0.001, 1_000_000),
   SIM_RATE_LIMIT_BURST: int(1, 1_000_000),
   SIM_RETRY_AFTER: int(0, 86_400),
@@ -120,6 +122,7 @@ export function parseSimEnv(
     errorRate: e.SIM_ERROR_RATE,
     errorStatus: e.SIM_ERROR_STATUS,
     dropRate: e.SIM_DROP_RATE,
+    lostResponseRate: e.SIM_LOST_RESPONSE_RATE,
     rateLimitRps: e.SIM_RATE_LIMIT_RPS,
     rateLimitBurst: e.SIM_RATE_LIMIT_BURST,
     retryAfterSeconds: e.SIM_RETRY_AFTER,
@@ -132,11 +135,19 @@ export function parseSimEnv(
     basePath: e.SIM_BASE_PATH,
     seed: e.SIM_SEED,
     pageSize: e.SIM_PAGE_SIZE,
+    eventPageSize: e.SIM_EVENT_PAGE_SIZE,
     maxStoredRecords: e.SIM_MAX_STORED_RECORDS,
     faults: faults.success ? faults.data : undefined,
   })
   if (!options.success)
-    problems.push(...options.error.issues.map(i => `SIM_${String(i.path[0]).toUpperCase()}: ${i.message}`))
+    problems.push(
+      ...options.error.issues.map(
+        i =>
+          `SIM_${String(i.path[0])
+            .replace(/[A-Z]/g, c => `_${c}`)
+            .toUpperCase()}: ${i.message}`,
+      ),
+    )
   if (problems.length > 0 || !options.success) return { ok: false, problems }
   return {
     ok: true,

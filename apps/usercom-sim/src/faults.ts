@@ -3,7 +3,7 @@ import { FaultsSchema, type FailNextRule, type Faults, type FaultsPatch } from '
 
 /** What the fault layer decided for one request (before it reaches the API). */
 export type FaultDecision =
-  | { kind: 'pass' }
+  | { kind: 'pass'; lost?: true }
   | { kind: 'drop' }
   | { kind: 'status'; status: number; retryAfter?: string; detail: string }
 
@@ -19,7 +19,7 @@ interface Bucket {
 export class FaultController {
   private faults: Faults
   private buckets = new Map<string, Bucket>()
-  private rules: { rule: FailNextRule; remaining: number }[] = []
+  private rules: { rule: FailNextRule; remaining: number | null; until?: number }[] = []
 
   constructor(
     private readonly initial: Faults,
@@ -46,20 +46,32 @@ export class FaultController {
   }
 
   addRule(rule: FailNextRule): void {
-    this.rules.push({ rule, remaining: rule.count })
+    const remaining = rule.count ?? (rule.durationMs === undefined ? 1 : null)
+    this.rules.push({
+      rule,
+      remaining,
+      ...(rule.durationMs === undefined ? {} : { until: this.clock() + rule.durationMs }),
+    })
   }
 
   clearRules(): void {
     this.rules = []
   }
 
-  pending(): { method: string; route: string; remaining: number; app?: string }[] {
-    return this.rules.map(({ rule, remaining }) => ({
+  pending(): { method: string; route: string; remaining: number | null; app?: string; until?: string }[] {
+    this.expire()
+    return this.rules.map(({ rule, remaining, until }) => ({
       method: rule.method,
       route: rule.route,
       remaining,
       ...(rule.app === undefined ? {} : { app: rule.app }),
+      ...(until === undefined ? {} : { until: new Date(until).toISOString() }),
     }))
+  }
+
+  private expire(): void {
+    const now = this.clock()
+    this.rules = this.rules.filter(entry => entry.until === undefined || entry.until > now)
   }
 
   /** Latency to add to the next request: fixed plus seeded jitter. */
@@ -68,28 +80,40 @@ export class FaultController {
     return latencyMs + (jitterMs > 0 ? this.prng.int(jitterMs + 1) : 0)
   }
 
-  /** Takes the first matching rule (and uses up one of its count). */
+  /** Takes the first matching rule still in force (and uses up one of its count, if it has one). */
   takeRule(method: string, route: string, app: string): FailNextRule | undefined {
+    if (this.rules.length === 0) return undefined
+    this.expire()
     const index = this.rules.findIndex(
       ({ rule }) =>
-        rule.method === method && rule.route === route && (rule.app === undefined || rule.app === app),
+        (rule.method === '*' || rule.method === method) &&
+        (rule.route === '*' || rule.route === route) &&
+        (rule.app === undefined || rule.app === app),
     )
-    if (index < 0) return undefined
     const entry = this.rules[index]
     if (!entry) return undefined
-    entry.remaining -= 1
-    if (entry.remaining <= 0) this.rules.splice(index, 1)
+    if (entry.remaining !== null) {
+      entry.remaining -= 1
+      if (entry.remaining <= 0) this.rules.splice(index, 1)
+    }
     return entry.rule
   }
 
-  /** Rate limit, then random drops, then random 5xx, for an authenticated request of `app`. */
-  decide(app: string): FaultDecision {
+  /**
+   * Rate limit, then random drops, then random 5xx, for an authenticated request of `app`; a write
+   * (POST, PUT) that passes may be marked `lost` (applied, then answered 504).
+   */
+  decide(app: string, method: string): FaultDecision {
     const limited = this.rateLimit(app)
     if (limited) return limited
-    if (this.faults.dropRate > 0 && this.prng.next() < this.faults.dropRate) return { kind: 'drop' }
-    if (this.faults.errorRate > 0 && this.prng.next() < this.faults.errorRate) {
-      return { kind: 'status', status: this.faults.errorStatus, detail: 'Simulated server error.' }
+    const { dropRate, errorRate, errorStatus, lostResponseRate } = this.faults
+    if (dropRate > 0 && this.prng.next() < dropRate) return { kind: 'drop' }
+    if (errorRate > 0 && this.prng.next() < errorRate) {
+      return { kind: 'status', status: errorStatus, detail: 'Simulated server error.' }
     }
+    const write = method === 'POST' || method === 'PUT'
+    if (write && lostResponseRate > 0 && this.prng.next() < lostResponseRate)
+      return { kind: 'pass', lost: true }
     return { kind: 'pass' }
   }
 

@@ -1,11 +1,19 @@
-import { ATTRIBUTE_VALUE_TYPES } from '@ucd/mapping'
 import { z } from 'zod'
 
 // Options, faults and the introspection snapshot of the simulator. Every type the package exports
 // is inferred from these schemas.
 
-/** User.com attribute value types (usercom-api.md §5.1): the one list the planner uses too. */
-export const SIM_VALUE_TYPES = ATTRIBUTE_VALUE_TYPES
+/** User.com attribute value types (usercom-api.md §5.1: "boolean, date, datetime, fixed, float, integer, json, string"). */
+export const SIM_VALUE_TYPES = [
+  'boolean',
+  'date',
+  'datetime',
+  'fixed',
+  'float',
+  'integer',
+  'json',
+  'string',
+] as const
 export const SimValueTypeSchema = z.enum(SIM_VALUE_TYPES)
 
 /** Content types `POST /attributes/` accepts (users are `clientuser`). */
@@ -27,6 +35,7 @@ const faultFields = {
   errorRate: z.number().min(0).max(1),
   errorStatus: z.number().int().min(500).max(599),
   dropRate: z.number().min(0).max(1),
+  lostResponseRate: z.number().min(0).max(1),
   rateLimitRps: z.number().positive().nullable(),
   rateLimitBurst: z.number().int().positive().nullable(),
   retryAfterSeconds: z.number().int().min(0).nullable(),
@@ -47,6 +56,11 @@ export const FaultsSchema = z.object({
   errorStatus: faultFields.errorStatus.default(503),
   /** Share of API requests whose connection is destroyed without a response (seeded). */
   dropRate: faultFields.dropRate.default(0),
+  /**
+   * Share of writes (POST, PUT) that take effect and are then answered 504 (seeded): a response lost
+   * after User.com applied the write. Counted as `504-applied`.
+   */
+  lostResponseRate: faultFields.lostResponseRate.default(0),
   /** Requests per second per app (token bucket); null = unlimited. Over it: 429 + Retry-After. */
   rateLimitRps: faultFields.rateLimitRps.default(null),
   /** Bucket size; null = max(1, ceil(rateLimitRps)). */
@@ -64,33 +78,44 @@ export type FaultsPatch = z.infer<typeof FaultsPatchSchema>
 export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'] as const
 
 /**
- * A targeted failure: the next `count` requests matching `method` + `route` (the route template
- * without the base path, e.g. `/companies/:id/add_member/`) and, if given, `app`, are delayed by
- * `delayMs` and then answered with `status` or dropped. With neither `status`, `drop` nor `delayMs`
- * they are answered with 503. `phase: 'before'` fails them before they take effect; `after` lets
- * them take effect, then replaces the response (a lost response: the write happened, the caller
- * does not know).
+ * A targeted failure: requests matching `method` + `route` (the route template without the base
+ * path, e.g. `/companies/:id/add_member/`; `*` matches any method or any route) and, if given,
+ * `app`, are delayed by `delayMs` and then answered with `status` or dropped. With neither
+ * `status`, `drop` nor `delayMs` they are answered with 503. It applies to the next `count`
+ * matching requests (default 1), or, with `durationMs`, to every matching request for that long
+ * (or to `count` of them, whichever ends first). `phase: 'before'` fails them before they take
+ * effect; `after` (or `afterApply: true`) lets them take effect, then replaces the response (a lost
+ * response: the write happened, the caller does not know), counted as e.g. `504-applied`.
  */
 export const FailNextSchema = z
   .object({
     method: z
       .string()
       .transform(m => m.toUpperCase())
-      .pipe(z.enum(HTTP_METHODS)),
-    route: z.string().startsWith('/'),
-    count: z.number().int().positive().default(1),
+      .pipe(z.enum([...HTTP_METHODS, '*'])),
+    route: z.union([z.literal('*'), z.string().startsWith('/')]),
+    count: z.number().int().positive().optional(),
+    durationMs: z.number().int().positive().optional(),
     status: z.number().int().min(400).max(599).optional(),
     drop: z.boolean().default(false),
     delayMs: z.number().int().min(0).default(0),
-    phase: z.enum(['before', 'after']).default('before'),
+    phase: z.enum(['before', 'after']).optional(),
+    /** Same as `phase: 'after'`. */
+    afterApply: z.boolean().optional(),
     /** Retry-After header value to send with the status (e.g. "3" or an HTTP-date). */
     retryAfter: z.string().optional(),
     app: z.string().optional(),
   })
   .strict()
-  .transform(rule =>
-    rule.status === undefined && !rule.drop && rule.delayMs === 0 ? { ...rule, status: 503 } : rule,
-  )
+  .refine(rule => !(rule.afterApply === true && rule.phase === 'before'), {
+    error: 'afterApply: true contradicts phase: "before"',
+    path: ['afterApply'],
+  })
+  .transform(({ afterApply, phase, ...rule }) => ({
+    ...rule,
+    phase: afterApply === true ? ('after' as const) : (phase ?? 'before'),
+    status: rule.status === undefined && !rule.drop && rule.delayMs === 0 ? 503 : rule.status,
+  }))
 export type FailNextRule = z.infer<typeof FailNextSchema>
 export type FailNextInput = z.input<typeof FailNextSchema>
 
@@ -106,6 +131,8 @@ export const SimOptionsSchema = z.object({
   seed: z.number().int().default(1),
   /** Results per page of `GET /attributes/`. */
   pageSize: z.number().int().positive().default(100),
+  /** Results per page of the event listings (`GET /users-by-id/:custom_id/events/`). */
+  eventPageSize: z.number().int().positive().default(100),
   /** Event occurrences and page views kept per app (the oldest are forgotten; totals keep counting). */
   maxStoredRecords: z.number().int().positive().default(100_000),
   faults: FaultsSchema.default(FaultsSchema.parse({})),
@@ -159,6 +186,8 @@ export const SimUserSchema = z.object({
   unsubscribed: z.boolean(),
   notifications: z.boolean(),
   score: z.number().int(),
+  /** Agent id (§2.8 "Allowed attributes"). */
+  assigned_to: z.number().int().nullable(),
   tags: z.array(z.string()),
   companies: z.array(SimMembershipSchema),
   /** Custom attribute values by name_std. */
@@ -183,6 +212,8 @@ export const SimCompanySchema = z.object({
   region: Nullable,
   country: Nullable,
   postal_code: Nullable,
+  assigned_to: z.number().int().nullable(),
+  tags: z.array(z.string()),
   attributes: z.record(z.string(), z.unknown()),
   /** Member user ids, in the order they joined. */
   members: z.array(z.number().int()),
@@ -221,7 +252,21 @@ export const SimPageViewSchema = z.object({
 })
 export type SimPageView = z.infer<typeof SimPageViewSchema>
 
-/** `"POST /events/"` → `{ "201": 3, "429": 1, "dropped": 2 }`. */
+/** One `POST /users/merge/` that took effect: who stayed, who was merged into it (and is gone). */
+export const SimMergeSchema = z.object({
+  parent: z.object({ id: z.number().int(), custom_id: Nullable }),
+  merged: z.array(z.object({ id: z.number().int(), custom_id: Nullable })),
+  /** ISO 8601 UTC. */
+  at: z.string(),
+})
+export type SimMerge = z.infer<typeof SimMergeSchema>
+
+/**
+ * `"POST /events/"` → `{ "201": 3, "429": 1, "dropped": 2, "504-applied": 1 }`: by status, `dropped`
+ * for a destroyed connection, a `-applied` suffix when the request took effect before its response
+ * was replaced or dropped (a lost response). Unknown routes count under their raw method and path
+ * (`"PUT /api/public/"`).
+ */
 export const RequestCountsSchema = z.record(z.string(), z.record(z.string(), z.number().int()))
 export type RequestCounts = z.infer<typeof RequestCountsSchema>
 
@@ -232,6 +277,8 @@ export const SimTotalsSchema = z.object({
   events: z.number().int(),
   pageViews: z.number().int(),
   attributes: z.number().int(),
+  /** `POST /users/merge/` calls that took effect. */
+  merges: z.number().int(),
 })
 export type SimTotals = z.infer<typeof SimTotalsSchema>
 
@@ -243,6 +290,7 @@ export const SimAppStateSchema = z.object({
   eventDefinitions: z.array(SimEventDefinitionSchema),
   pageViews: z.array(SimPageViewSchema),
   attributes: z.array(SimAttributeSchema),
+  merges: z.array(SimMergeSchema),
   /** Requests made with this app's keys, by route template and status. */
   requests: RequestCountsSchema,
 })
@@ -250,15 +298,18 @@ export type SimAppState = z.infer<typeof SimAppStateSchema>
 
 export const SimStateSchema = z.object({
   apps: z.record(z.string(), SimAppStateSchema),
-  /** Every API request, including those without a valid key and unknown routes (`(unmatched)`). */
+  /** Every API request, including those without a valid key and unknown routes (raw method and path). */
   requests: RequestCountsSchema,
   faults: FaultsSchema,
   pendingFailures: z.array(
     z.object({
       method: z.string(),
       route: z.string(),
-      remaining: z.number().int(),
+      /** null: until `until` only. */
+      remaining: z.number().int().nullable(),
       app: z.string().optional(),
+      /** ISO 8601 end of a `durationMs` rule. */
+      until: z.string().optional(),
     }),
   ),
   /** Keys are shown by their last 4 characters only. */
@@ -286,3 +337,23 @@ export const SeedAttributesSchema = z.object({
   ),
 })
 export type SeedAttributesInput = z.input<typeof SeedAttributesSchema>
+
+/** One event occurrence as `GET /__sim/events` shows it: with the user's current custom id. */
+export const SimEventRecordSchema = SimEventSchema.extend({ custom_id: Nullable })
+
+/**
+ * `GET /__sim/events?app=&custom_id=`: the occurrences kept (oldest first) and the duplicates among
+ * them: occurrences of one user with the same name, timestamp and data (key order aside).
+ */
+export const SimEventReportSchema = z.object({
+  app: z.string(),
+  count: z.number().int(),
+  events: z.array(SimEventRecordSchema),
+  duplicates: z.array(
+    SimEventRecordSchema.omit({ id: true }).extend({
+      count: z.number().int(),
+      ids: z.array(z.number().int()),
+    }),
+  ),
+})
+export type SimEventReport = z.infer<typeof SimEventReportSchema>

@@ -1,6 +1,7 @@
 import type { SimAttribute } from './schema'
 
-// Value rules of WIRE.md: what User.com accepts for standard fields and custom attributes.
+// Value rules: what User.com accepts for standard fields and custom attributes (usercom-api.md §2.9,
+// §5.1 and the simulator's documented decisions where the reference is silent).
 
 /** Length as Python (User.com's backend) counts it: code points, not UTF-16 units. */
 export const charLength = (value: string): number => [...value].length
@@ -49,6 +50,16 @@ export const MAX_UNIX_SECONDS = 4_102_444_800
 const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value)
 
+/** A fixed attribute takes one of its choices (a list of them with `allow_multiple_choices`). */
+function fixedProblem(attribute: SimAttribute, value: unknown): string | undefined {
+  const choices = attribute.choices ?? []
+  const valid = (item: unknown): boolean => typeof item === 'string' && choices.includes(item)
+  const multiple = attribute.allow_multiple_choices === true
+  if (valid(value) || (multiple && Array.isArray(value) && value.every(valid))) return undefined
+  const what = multiple ? 'one of, or a list of,' : 'one of'
+  return `${JSON.stringify(value)} is not a valid choice for attribute "${attribute.name_std}": it takes ${what} ${choices.map(c => JSON.stringify(c)).join(', ')}.`
+}
+
 /** Why `value` is not acceptable for `attribute`, or undefined when it is. `null` clears any type. */
 export function attributeValueProblem(attribute: SimAttribute, value: unknown): string | undefined {
   if (value === null) return undefined
@@ -71,9 +82,7 @@ export function attributeValueProblem(attribute: SimAttribute, value: unknown): 
         ? undefined
         : 'Datetime has wrong format. Use ISO 8601 UTC: YYYY-MM-DDTHH:mm:ss(.sss)Z.'
     case 'fixed':
-      return typeof value === 'string' && (attribute.choices ?? []).includes(value)
-        ? undefined
-        : `${JSON.stringify(value)} is not a valid choice.`
+      return fixedProblem(attribute, value)
     case 'json':
       return isPlainObject(value) || Array.isArray(value) ? undefined : 'Must be a JSON object or array.'
   }

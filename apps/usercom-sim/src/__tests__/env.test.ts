@@ -48,6 +48,20 @@ describe('parseSimEnv', () => {
     })
   })
 
+  it('reads the lost-response rate and the event page size, from env or flags', () => {
+    const result = parseSimEnv({ SIM_LOST_RESPONSE_RATE: '0.05' }, ['--event-page-size=3'])
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    expect(result.config.options.faults.lostResponseRate).toBe(0.05)
+    expect(result.config.options.eventPageSize).toBe(3)
+    const bad = parseSimEnv({ SIM_LOST_RESPONSE_RATE: '1.5', SIM_EVENT_PAGE_SIZE: '0' })
+    expect(bad.ok).toBe(false)
+    if (bad.ok) return
+    expect(bad.problems.join('\n')).toMatch(
+      /SIM_LOST_RESPONSE_RATE[\s\S]*SIM_EVENT_PAGE_SIZE|SIM_EVENT_PAGE_SIZE[\s\S]*SIM_LOST_RESPONSE_RATE/,
+    )
+  })
+
   it('lets flags override env', () => {
     const result = parseSimEnv({ SIM_LATENCY_MS: '5' }, [
       '--latency-ms=70',

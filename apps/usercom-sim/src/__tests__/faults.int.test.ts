@@ -200,7 +200,8 @@ describe('targeted failures', () => {
     expect(await failureOf(api(sim, 'POST', 'events/', event))).toBeDefined()
     const state = await sim.admin.state('acme')
     expect(state.apps.acme?.events).toHaveLength(2)
-    expect(state.apps.acme?.requests['POST /events/']).toEqual({ '504': 1, dropped: 1 })
+    expect(state.apps.acme?.requests['POST /events/']).toEqual({ '504-applied': 1, 'dropped-applied': 1 })
+    expect(await sim.admin.requestCount('POST /events/', { app: 'acme', status: 504 })).toBe(1)
   })
 
   it('drops before the write, or sends 429 with the given Retry-After', async () => {
@@ -225,6 +226,112 @@ describe('targeted failures', () => {
       fetch(`${sim.baseUrl}attributes/`, { headers: HEADERS, signal: AbortSignal.timeout(100) }),
     )
     expect(failure).toMatch(/abort|timeout/i)
+    expect((await api(sim, 'GET', 'attributes/')).status).toBe(200)
+  })
+})
+
+describe('lost responses (applied, then 504)', () => {
+  it('loses writes only, at lostResponseRate, after applying them; counted as 504-applied', async () => {
+    await sim.admin.setFaults({ lostResponseRate: 1 })
+    const write = await api(sim, 'POST', 'users/update_or_create/', { custom_id: 'u' })
+    expect(write.status).toBe(504)
+    expect(write.body).toEqual({ detail: expect.any(String) })
+    const read = await api(sim, 'GET', 'users-by-id/u/')
+    expect(read.status).toBe(200)
+    const put = await api(sim, 'POST', 'companies/', { custom_id: 'c' })
+    expect(put.status).toBe(504)
+    expect((await api(sim, 'PUT', 'companies-by-id/c/', { name: 'C' })).status).toBe(504)
+    // A refused write is answered as it is: nothing was applied.
+    expect((await api(sim, 'POST', 'users/update_or_create/', { custom_id: '' })).status).toBe(400)
+    const state = await sim.admin.state('acme')
+    expect(state.apps.acme?.companies[0]?.name).toBe('C')
+    expect(state.apps.acme?.requests).toMatchObject({
+      'POST /users/update_or_create/': { '504-applied': 1, '400': 1 },
+      'GET /users-by-id/:custom_id/': { '200': 1 },
+      'PUT /companies-by-id/:custom_id/': { '504-applied': 1 },
+    })
+    expect(await sim.admin.requestCount('POST /users/update_or_create/', { status: '504-applied' })).toBe(1)
+    expect(await sim.admin.requestCount('POST /users/update_or_create/', { status: 504 })).toBe(1)
+  })
+
+  it('loses about the configured share, deterministically with the seed', async () => {
+    await sim.admin.setFaults({ lostResponseRate: 0.3 })
+    const run = async (): Promise<number[]> => {
+      const out: number[] = []
+      for (let i = 0; i < 30; i += 1) {
+        out.push((await api(sim, 'POST', 'users/update_or_create/', { custom_id: `u${i}` })).status)
+      }
+      return out
+    }
+    const first = await run()
+    expect(first).toContain(504)
+    expect(first).toContain(200)
+    expect((await sim.admin.state('acme')).apps.acme?.users).toHaveLength(30)
+    await sim.admin.reset()
+    await sim.admin.setFaults({ lostResponseRate: 0.3 })
+    expect(await run()).toEqual(first)
+  })
+
+  it('afterApply: true is the targeted one-shot form', async () => {
+    const { body: user } = await api(sim, 'POST', 'users/update_or_create/', { custom_id: 'u' })
+    await sim.admin.failNext({ method: 'POST', route: '/events/', status: 504, afterApply: true })
+    const event = { user_id: user.id, name: 'Paid', data: {}, timestamp: 1_700_000_000 }
+    expect((await api(sim, 'POST', 'events/', event)).status).toBe(504)
+    expect((await api(sim, 'POST', 'events/', event)).status).toBe(201)
+    expect((await sim.admin.events('acme', 'u')).count).toBe(2)
+    expect(await sim.admin.requestCount('POST /events/', { app: 'acme', status: '504-applied' })).toBe(1)
+    const contradiction = await fetch(`${sim.origin}/__sim/fail-next`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ method: 'POST', route: '/events/', afterApply: true, phase: 'before' }),
+    })
+    expect(contradiction.status).toBe(400)
+  })
+})
+
+describe('per-app outages', () => {
+  it('answers every request of one app with 429 for a duration while another app is served', async () => {
+    let now = Date.parse('2025-01-01T00:00:00Z')
+    const clocked = await startSimulator({
+      keys: [
+        { key: KEY, app: 'acme', revoked: false },
+        { key: 'other-key', app: 'globex', revoked: false },
+      ],
+      clock: () => now,
+    })
+    try {
+      await clocked.admin.failApp('acme', { durationMs: 60_000, retryAfter: '5' })
+      for (const [method, path, body] of [
+        ['GET', 'attributes/', undefined],
+        ['POST', 'users/update_or_create/', { custom_id: 'u' }],
+        ['GET', 'users-by-id/u/events/', undefined],
+      ] as const) {
+        const response = await api(clocked, method, path, body)
+        expect(response.status).toBe(429)
+        expect(response.headers.get('retry-after')).toBe('5')
+        expect((await api(clocked, method, path, body, OTHER)).status).toBeLessThan(400)
+      }
+      const pending = (await clocked.admin.state()).pendingFailures
+      expect(pending).toEqual([
+        { method: '*', route: '*', remaining: null, app: 'acme', until: '2025-01-01T00:01:00.000Z' },
+      ])
+      now += 60_000
+      expect((await api(clocked, 'GET', 'attributes/')).status).toBe(200)
+      expect((await clocked.admin.state()).pendingFailures).toEqual([])
+      expect(await clocked.admin.requestCount('GET /attributes/', { app: 'acme', status: 429 })).toBe(1)
+    } finally {
+      await clocked.close()
+    }
+  })
+
+  it('a wildcard route with a count fails that many requests of any route', async () => {
+    await sim.admin.failNext({ method: 'POST', route: '*', count: 2, status: 502 })
+    expect((await api(sim, 'POST', 'users/update_or_create/', { custom_id: 'u' })).status).toBe(502)
+    expect((await api(sim, 'GET', 'attributes/')).status).toBe(200)
+    expect((await api(sim, 'POST', 'companies/', { custom_id: 'c' })).status).toBe(502)
+    expect((await api(sim, 'POST', 'companies/', { custom_id: 'c' })).status).toBe(201)
+    await sim.admin.failNext({ method: 'GET', route: '/attributes/', count: 5 })
+    await sim.admin.clearFailures()
     expect((await api(sim, 'GET', 'attributes/')).status).toBe(200)
   })
 })
