@@ -223,13 +223,14 @@ describe('leftovers of a killed launcher', () => {
 
 describe('demo stream', () => {
   const empty: SimAppState = {
-    totals: { users: 0, companies: 0, events: 0, pageViews: 0, attributes: 0 },
+    totals: { users: 0, companies: 0, events: 0, pageViews: 0, attributes: 0, merges: 0 },
     users: [],
     companies: [],
     events: [],
     eventDefinitions: [],
     pageViews: [],
     attributes: [],
+    merges: [],
     requests: {},
   }
 
