@@ -1,4 +1,6 @@
-import { createReadStream } from 'node:fs'
+import type { EventEmitter } from 'node:events'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { rename, rm } from 'node:fs/promises'
 import { createInterface } from 'node:readline'
 import { DEAD_LETTER_JOB_ID_PATTERN, DeadLetterRecordSchema, type DeadLetterRecord } from '@ucd/queue'
 import { z } from 'zod'
@@ -65,21 +67,51 @@ function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
   return shown.join('; ') + more
 }
 
+/** Waits until `stream` has opened `path`; failing that, a FileError naming the file and why. */
+async function whenOpen(stream: EventEmitter, path: string, verb: 'read' | 'write'): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve())
+      stream.once('error', reject)
+    })
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? `${verb} error`
+    throw new FileError(`cannot ${verb} ${path} (${code})`)
+  }
+}
+
+/**
+ * `exportRecords` into the file `target`, written beside it and renamed at the end: a failed export
+ * leaves no half file behind.
+ */
+export async function exportToFile(
+  queues: AdminQueues,
+  selection: Selection,
+  target: string,
+): Promise<ExportResult> {
+  const temp = `${target}.${process.pid}.tmp`
+  const file = createWriteStream(temp, { encoding: 'utf8' })
+  await whenOpen(file, target, 'write')
+  try {
+    const result = await exportRecords(queues, selection, file)
+    await new Promise<void>((resolve, reject) =>
+      file.end((error?: Error | null) => (error ? reject(error) : resolve())),
+    )
+    await rename(temp, target)
+    return result
+  } catch (error) {
+    file.destroy()
+    await rm(temp, { force: true })
+    throw error
+  }
+}
+
 /** Reads and validates every line of an NDJSON export (blank lines are ignored). */
 export async function parseImportFile(path: string): Promise<ParsedImport> {
   const parsed: ParsedImport = { items: [], problems: [] }
   const firstLineOf = new Map<string, number>()
   const stream = createReadStream(path, { encoding: 'utf8' })
-  const opened = new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve())
-    stream.once('error', reject)
-  })
-  try {
-    await opened
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? 'read error'
-    throw new FileError(`cannot read ${path} (${code})`)
-  }
+  await whenOpen(stream, path, 'read')
   const lines = createInterface({ input: stream, crlfDelay: Infinity })
   let line = 0
   for await (const text of lines) {

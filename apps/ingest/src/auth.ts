@@ -33,13 +33,10 @@ export function writeKeyFromBody(body: unknown): string | undefined {
 /** The tenant of a write key; unknown → 401. Comparison is constant-time in the registry. */
 export function tenantForWriteKey(tenants: TenantRegistry, writeKey: string | undefined): Tenant {
   if (writeKey === undefined) {
-    throw new UnauthorizedError(
-      'UCD_ERR_MISSING_WRITE_KEY',
-      'No write key: send it as the username of HTTP Basic auth (Authorization: Basic base64("<writeKey>:")) or as "writeKey" in the body',
-    )
+    throw new UnauthorizedError('UCD_ERR_MISSING_WRITE_KEY')
   }
   const tenant = writeKey.length <= MAX_WRITE_KEY_LENGTH ? tenants.byWriteKey(writeKey) : undefined
-  if (!tenant) throw new UnauthorizedError('UCD_ERR_INVALID_WRITE_KEY', 'Unknown write key')
+  if (!tenant) throw new UnauthorizedError('UCD_ERR_INVALID_WRITE_KEY')
   return tenant
 }
 
@@ -56,15 +53,12 @@ export function verifyWebhookSignature(
 ): void {
   const given = (Array.isArray(header) ? header[0] : header)?.trim()
   if (given === undefined || given === '') {
-    throw new UnauthorizedError(
-      'UCD_ERR_MISSING_SIGNATURE',
-      "No X-Signature: this tenant's webhook requests must be signed with its Segment Webhooks shared secret",
-    )
+    throw new UnauthorizedError('UCD_ERR_MISSING_SIGNATURE')
   }
   const signed = Array.isArray(body) ? Buffer.from(JSON.stringify(body[0]) ?? '', 'utf8') : (source ?? '')
   const expected = createHmac('sha1', secret).update(signed).digest()
   const actual = Buffer.from(given, 'hex')
   if (actual.length !== expected.length || !timingSafeEqual(actual, expected)) {
-    throw new UnauthorizedError('UCD_ERR_INVALID_SIGNATURE', 'X-Signature does not match the body')
+    throw new UnauthorizedError('UCD_ERR_INVALID_SIGNATURE')
   }
 }

@@ -75,8 +75,7 @@ export function readStream(stream: Readable, maxBytes: number, limit: BodyLimit)
     }
     const onEnd = (): void => finish(undefined, Buffer.concat(chunks, total))
     // The client went away mid-body (reset, or closed before the end): a client error, not ours.
-    const aborted = (): void =>
-      finish(new InvalidRequestError('UCD_ERR_ABORTED', 'The request body could not be read to its end'))
+    const aborted = (): void => finish(new InvalidRequestError('UCD_ERR_ABORTED'))
     const onError = aborted
     const onClose = aborted
     stream.on('data', onData)
@@ -120,7 +119,7 @@ export async function decodeBody(raw: Buffer, encoding: ContentEncoding, limit: 
 export function parseJson(text: Buffer): unknown {
   let source = text.toString('utf8')
   if (source.charCodeAt(0) === 0xfeff) source = source.slice(1)
-  if (source.trim() === '') throw new InvalidRequestError('UCD_ERR_EMPTY_BODY', 'The body is empty')
+  if (source.trim() === '') throw new InvalidRequestError('UCD_ERR_EMPTY_BODY')
   try {
     return secureParse(source, undefined, { protoAction: 'remove', constructorAction: 'remove' })
   } catch (error) {
@@ -176,10 +175,7 @@ export async function readJsonBody(
   const text = await decodeBody(raw, encoding, limit)
   const json = parseJson(text)
   if (nestsDeeperThan(json, MAX_JSON_DEPTH)) {
-    throw new InvalidRequestError(
-      'UCD_ERR_TOO_DEEP',
-      `Objects and arrays may nest at most ${MAX_JSON_DEPTH} levels deep`,
-    )
+    throw new InvalidRequestError('UCD_ERR_TOO_DEEP', MAX_JSON_DEPTH)
   }
   return { json, bytes: text.length, source: text, encoding }
 }

@@ -1,8 +1,14 @@
-export { buildApp, INGEST_ROUTES, WEBHOOK_ROUTE } from './app'
-export type { BuildAppOptions, IngestRoute } from './app'
+export { buildApp } from './app'
+export type { BuildAppOptions } from './app'
+export { INGEST_ROUTES, WEBHOOK_ROUTE } from './routes/tracking'
+export type { IngestRoute } from './request-state'
+export { EventProducer } from './producer'
+export type { EventProducerOptions } from './producer'
+export type { IngestProducer, EnqueueResult } from './producer-port'
 export { createIngestMetrics, EVENT_OUTCOMES } from './metrics'
 export type { IngestMetrics, EventOutcome } from './metrics'
 export {
+  INGEST_ERRORS,
   IngestHttpError,
   PayloadTooLargeError,
   InvalidJsonError,
@@ -12,5 +18,6 @@ export {
   UnauthorizedError,
   UnavailableError,
 } from './errors'
+export type { IngestErrorCode } from './errors'
 export { writeKeyFromHeader, writeKeyFromBody } from './auth'
 export { MAX_JSON_DEPTH } from './body'

@@ -1,6 +1,8 @@
 import { loadConfigOrExit } from '@ucd/config'
 import { createLogger } from '@ucd/logger'
 import { buildApp } from './app'
+import { createIngestMetrics } from './metrics'
+import { EventProducer } from './producer'
 
 /** How long SIGTERM may take (in-flight requests, closing Redis) before the process gives up. */
 const SHUTDOWN_TIMEOUT_MS = 15_000
@@ -19,7 +21,14 @@ async function main(): Promise<void> {
     pretty: config.logPretty,
     secrets: config.secrets,
   })
-  const app = await buildApp({ config, logger })
+  const metrics = createIngestMetrics()
+  // main.ts owns the producer (the app only uses it): it is closed after app.close() has let the
+  // requests in flight finish their enqueues.
+  const producer = EventProducer.fromConfig(config, logger, metrics)
+  const app = await buildApp({ config, logger, producer, metrics }).catch(async (error: unknown) => {
+    await producer.close()
+    throw error
+  })
 
   let stopping = false
   const shutdown = (signal: NodeJS.Signals): void => {
@@ -39,16 +48,19 @@ async function main(): Promise<void> {
       app.server.closeAllConnections()
     }, FORCE_CLOSE_AFTER_MS)
     forceClose.unref()
-    app.close().then(
-      () => {
-        logger.info('stopped')
-        process.exit(0)
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'error while shutting down')
-        process.exit(1)
-      },
-    )
+    app
+      .close()
+      .then(() => producer.close())
+      .then(
+        () => {
+          logger.info('stopped')
+          process.exit(0)
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'error while shutting down')
+          process.exit(1)
+        },
+      )
   }
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)

@@ -1,3 +1,4 @@
+import type { Config } from '@ucd/config'
 import type { Logger } from '@ucd/logger'
 import {
   createEventsQueue,
@@ -10,6 +11,7 @@ import type { SegmentEvent } from '@ucd/segment'
 import type { Redis } from 'ioredis'
 import { UnavailableError } from './errors'
 import type { IngestMetrics } from './metrics'
+import type { EnqueueResult, IngestProducer } from './producer-port'
 
 /**
  * Marker values: `0` while the request that set it is enqueueing, `1` once its job is in Redis.
@@ -63,13 +65,6 @@ export interface EventProducerOptions {
   metrics: IngestMetrics
 }
 
-export interface EnqueueResult {
-  /** Events whose jobs Redis acknowledged. */
-  accepted: SegmentEvent[]
-  /** Events already accepted before (same tenant and messageId), or twice in this request. */
-  duplicates: SegmentEvent[]
-}
-
 /**
  * Owns the ingest's one Redis connection (a fail-fast producer connection: no offline queue, bounded
  * commands, reconnecting in the background) and the events queue on it. The queue is created once
@@ -81,7 +76,7 @@ export interface EnqueueResult {
  * committed marker makes a later event a duplicate, so a marker left behind by a failed or interrupted request never hides an event that was not enqueued;
  * if `addBulk` fails, the markers this request set are deleted.
  */
-export class EventProducer {
+export class EventProducer implements IngestProducer {
   readonly connection: Redis
   private readonly markers: MarkerCommands
   private queue: EventsQueue | undefined
@@ -114,6 +109,18 @@ export class EventProducer {
       this.options.metrics.redisUp.set(0)
     })
     this.options.metrics.redisUp.set(0)
+  }
+
+  /** The producer the ingest's settings describe (REDIS_URL, QUEUE_PREFIX, INGEST_REDIS_TIMEOUT_MS, DEDUPE_WINDOW_MINUTES). */
+  static fromConfig(config: Config, logger: Logger, metrics: IngestMetrics): EventProducer {
+    return new EventProducer({
+      redisUrl: config.redisUrl,
+      prefix: config.queuePrefix,
+      commandTimeoutMs: config.ingest.redisTimeoutMs,
+      dedupeWindowMs: config.ingest.dedupeWindowMinutes * 60_000,
+      logger,
+      metrics,
+    })
   }
 
   /** Connected and the events queue initialised: requests can be enqueued. */
@@ -154,13 +161,7 @@ export class EventProducer {
     void tracked.then(() => this.inflight.delete(tracked))
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new UnavailableError('Redis did not acknowledge in time; nothing was accepted, retry later'),
-          ),
-        this.options.commandTimeoutMs * 2,
-      )
+      timer = setTimeout(() => reject(new UnavailableError('timeout')), this.options.commandTimeoutMs * 2)
     })
     try {
       const result = await Promise.race([work, deadline])

@@ -93,20 +93,18 @@ export function triageBody(route: IngestRouteKind, body: unknown, ctx: TriageCon
       if (!batch.ok) {
         throw new InvalidRequestError(
           'UCD_ERR_INVALID_BATCH',
-          `The body must be {"batch": [events]}: ${batch.errors.map(e => `${e.path || '(body)'} ${e.message}`).join('; ')}`,
+          batch.errors.map(e => `${e.path || '(body)'} ${e.message}`).join('; '),
         )
       }
       const items = isObject(body) && Array.isArray(body.batch) ? (body.batch as unknown[]) : []
-      if (batch.results.length === 0)
-        throw new InvalidRequestError('UCD_ERR_EMPTY_BATCH', 'The batch is empty')
+      if (batch.results.length === 0) throw new InvalidRequestError('UCD_ERR_EMPTY_BATCH', 'batch')
       return sort(batch.results, items)
     }
     case 'webhook': {
       // Segment's servers forward these: the caller's address is theirs, never the user's.
       const { requestIp: _forwarder, ...itemCtx } = ctx
       if (Array.isArray(body)) {
-        if (body.length === 0)
-          throw new InvalidRequestError('UCD_ERR_EMPTY_BATCH', 'The array of events is empty')
+        if (body.length === 0) throw new InvalidRequestError('UCD_ERR_EMPTY_BATCH', 'array of events')
         const items = body as unknown[]
         return sort(
           items.map(item => normalizeEvent(item, itemCtx)),

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import { cleanupPrefix, freePort, testRedisUrl, uniquePrefix } from '@ucd/testing'
 import type { FastifyInstance } from 'fastify'
-import { INGEST_ROUTES } from '../app'
+import { INGEST_ROUTES } from '../routes/tracking'
 import { basic, json, testApp, track, untilReady, WRITE_KEY } from './helpers'
 
 // Thousands of hostile requests, seeded so a failure replays. Every answer must be below 500 with

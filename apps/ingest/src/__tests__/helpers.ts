@@ -2,13 +2,15 @@ import { Writable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import { loadConfig, type Config } from '@ucd/config'
 import { createLogger, type Logger } from '@ucd/logger'
+import type { SegmentEvent } from '@ucd/segment'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildApp, type BuildAppOptions } from '../app'
+import { UnavailableError } from '../errors'
+import { createIngestMetrics } from '../metrics'
+import { EventProducer } from '../producer'
+import type { EnqueueResult, IngestProducer } from '../producer-port'
 
 export const WRITE_KEY = 'wk_test_0123456789abcdef'
-
-/** A Redis URL where nothing listens (port 1): for tests that must not reach Redis. */
-export const NO_REDIS_URL = 'redis://127.0.0.1:1'
 
 export function testConfig(env: Record<string, string | undefined> = {}, tenantsFile?: string): Config {
   return loadConfig(
@@ -37,18 +39,100 @@ export function memoryLogger(secrets: readonly string[] = []): { logger: Logger;
   }
 }
 
+type AppExtra = Partial<Omit<BuildAppOptions, 'config' | 'logger' | 'producer' | 'metrics'>> & {
+  tenantsFile?: string
+}
+
+/**
+ * The app on a real Redis (integration tests): a real `EventProducer` from the config, closed by
+ * `app.close()` here (in main.ts the owner closes it after the app).
+ */
 export async function testApp(
   env: Record<string, string | undefined>,
-  extra: Partial<BuildAppOptions> & { tenantsFile?: string } = {},
+  extra: AppExtra = {},
 ): Promise<{ app: FastifyInstance; config: Config; lines: string[] }> {
   const config = testConfig(env, extra.tenantsFile)
   const { logger, lines } = memoryLogger(config.secrets)
-  const app = await buildApp({ config, logger, ...extra })
+  const metrics = createIngestMetrics()
+  const producer = EventProducer.fromConfig(config, logger, metrics)
+  const app = await buildApp({ config, logger, producer, metrics, ...extra })
+  app.addHook('onClose', () => producer.close())
   return { app, config, lines }
+}
+
+/**
+ * An in-memory producer for unit tests (no Redis): keeps what it was given, dedupes by (tenant,
+ * messageId), and while `available` is false answers as EventProducer does with Redis away:
+ * not ready, and every enqueue an UnavailableError.
+ */
+export class MemoryProducer implements IngestProducer {
+  available = true
+  readonly jobs: Array<{ tenantId: string; event: SegmentEvent; receivedAt: string }> = []
+  private readonly seen = new Set<string>()
+
+  get ready(): boolean {
+    return this.available
+  }
+
+  async ping(): Promise<boolean> {
+    return this.available
+  }
+
+  async enqueue(
+    tenantId: string,
+    events: readonly SegmentEvent[],
+    receivedAt: string,
+  ): Promise<EnqueueResult> {
+    if (!this.available) throw new UnavailableError()
+    const result: EnqueueResult = { accepted: [], duplicates: [] }
+    for (const event of events) {
+      const key = `${tenantId}\n${event.messageId}`
+      if (this.seen.has(key)) result.duplicates.push(event)
+      else {
+        this.seen.add(key)
+        result.accepted.push(event)
+        this.jobs.push({ tenantId, event, receivedAt })
+      }
+    }
+    return result
+  }
+
+  async close(): Promise<void> {
+    this.available = false
+  }
+}
+
+/** The app with a MemoryProducer (unit tests): everything but Redis. */
+export async function memoryApp(
+  env: Record<string, string | undefined> = {},
+  extra: AppExtra = {},
+): Promise<{ app: FastifyInstance; producer: MemoryProducer; config: Config; lines: string[] }> {
+  const config = testConfig(env, extra.tenantsFile)
+  const { logger, lines } = memoryLogger(config.secrets)
+  const producer = new MemoryProducer()
+  const app = await buildApp({ config, logger, producer, metrics: createIngestMetrics(), ...extra })
+  return { app, producer, config, lines }
 }
 
 export const basic = (user: string, password = ''): string =>
   `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`
+
+/** Basic auth with the test write key. */
+export const auth = { authorization: basic(WRITE_KEY) }
+
+/** POSTs `payload` (JSON-encoded unless a string or a Buffer) through `app.inject`. */
+export const post = (
+  target: FastifyInstance,
+  path: string,
+  payload: unknown,
+  headers: Record<string, string> = auth,
+) =>
+  target.inject({
+    method: 'POST',
+    url: path,
+    headers,
+    payload: Buffer.isBuffer(payload) || typeof payload === 'string' ? payload : JSON.stringify(payload),
+  })
 
 export const gzipJson = (value: unknown): Buffer => gzipSync(Buffer.from(JSON.stringify(value)))
 
@@ -77,5 +161,12 @@ export const track = (extra: Record<string, unknown> = {}): Record<string, unkno
   event: 'Item Purchased',
   properties: { name: 'Leap to Conclusions Mat', revenue: 14.99 },
   timestamp: '2012-12-02T00:30:12.984Z',
+  ...extra,
+})
+
+export const screen = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
+  userId: '019mr8mf4r',
+  name: 'Home',
+  properties: { variation: 'blue signup button' },
   ...extra,
 })

@@ -12,7 +12,7 @@ import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
 import { createHmac } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
-import { basic, gzipJson, identify, json, testApp, track, untilReady, WRITE_KEY } from './helpers'
+import { auth, basic, gzipJson, identify, json, post, testApp, track, untilReady, WRITE_KEY } from './helpers'
 
 const url = testRedisUrl()
 const prefix = uniquePrefix(__filename)
@@ -84,20 +84,6 @@ afterAll(async () => {
   for (const close of closers) await close()
   for (const p of [prefix, noDedupePrefix, brokenPrefix]) await cleanupPrefix(url, p)
 })
-
-const auth = { authorization: basic(WRITE_KEY) }
-const post = (
-  target: FastifyInstance,
-  path: string,
-  payload: unknown,
-  headers: Record<string, string> = auth,
-) =>
-  target.inject({
-    method: 'POST',
-    url: path,
-    headers,
-    payload: Buffer.isBuffer(payload) || typeof payload === 'string' ? payload : JSON.stringify(payload),
-  })
 
 let counter = 0
 const mid = (hint: string): string => `${hint}-${++counter}-${Date.now()}`
