@@ -20,12 +20,26 @@ export function pick(object: JsonObject, ...keys: string[]): unknown {
   return undefined
 }
 
-const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/
+/** Longest email address (RFC 5321 path limit). */
+const MAX_EMAIL_LENGTH = 254
+
+/**
+ * `local@domain.tld` as `/^[^\s@]+@[^\s@]+\.[^\s@]+$/` reads it (no white space, one `@`, a `.` in the
+ * domain with something on each side), in one pass: that pattern backtracks on a long domain.
+ */
+export function isEmailShaped(text: string): boolean {
+  if (/\s/.test(text)) return false
+  const at = text.indexOf('@')
+  if (at < 1 || text.indexOf('@', at + 1) !== -1) return false
+  const domain = text.slice(at + 1)
+  const dot = domain.indexOf('.', 1)
+  return dot !== -1 && dot < domain.length - 1
+}
 
 /** A string shaped like an email address (User.com validates emails; one bad value must not fail a call). */
 export function emailOf(value: unknown): string | undefined {
   const text = textOf(value)
-  return text !== undefined && text.length <= 254 && EMAIL_RE.test(text) ? text : undefined
+  return text !== undefined && text.length <= MAX_EMAIL_LENGTH && isEmailShaped(text) ? text : undefined
 }
 
 /** An IANA time zone name the runtime knows (`Europe/Warsaw`), or undefined. */
