@@ -28,11 +28,7 @@ export function snakeCase(name: string): string {
   for (let i = 1; i < text.length; i += 1) {
     if (!isUpper(text.charCodeAt(i))) continue
     const before = text.charCodeAt(i - 1)
-    if (
-      isLower(before) ||
-      isDigit(before) ||
-      (isUpper(before) && isLower(text.charCodeAt(i + 1)))
-    ) {
+    if (isLower(before) || isDigit(before) || (isUpper(before) && isLower(text.charCodeAt(i + 1)))) {
       parts.push(text.slice(from, i), '_')
       from = i
     }

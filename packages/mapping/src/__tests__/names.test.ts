@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import fc from 'fast-check'
 import { MAX_ATTRIBUTE_NAME_LENGTH, planEvent, toNameStd } from '../index'
 import { SHORT_NAME_PREFIX_LENGTH, snakeCase, traitKey } from '../names'
-import { ensured, identify, userBody } from './helpers'
+import { attr, ensured, identify, userBody } from './helpers'
 
 // The regular-expression version this package used before issue 18 (it backtracked quadratically on
 // a long run of capitals): the reference the one-pass version must agree with.
@@ -17,15 +17,40 @@ function regexSnakeCase(name: string): string {
     .replace(/^_+|_+$/g, '')
 }
 
-const UNITS = ['A', 'B', 'Z', 'a', 'b', 'z', '0', '9', '_', '.', ' ', '-', '@', 'é', 'e\u0301', '😀', 'İ', 'ß', 'Σ', '\u212a', 'ǅ']
+const UNITS = [
+  'A',
+  'B',
+  'Z',
+  'a',
+  'b',
+  'z',
+  '0',
+  '9',
+  '_',
+  '.',
+  ' ',
+  '-',
+  '@',
+  'é',
+  'e\u0301',
+  '😀',
+  'İ',
+  'ß',
+  'Σ',
+  '\u212a',
+  'ǅ',
+]
 const shortName = fc.array(fc.constantFrom(...UNITS), { maxLength: 14 }).map(units => units.join(''))
 
 describe('snakeCase: one pass, the same results as the regular expressions it replaces', () => {
   it('agrees with the old regex pipeline on random short names (fast-check)', () => {
     fc.assert(
-      fc.property(fc.oneof(shortName, fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 12 })), name => {
-        expect(snakeCase(name)).toBe(regexSnakeCase(name))
-      }),
+      fc.property(
+        fc.oneof(shortName, fc.string({ maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 12 })),
+        name => {
+          expect(snakeCase(name)).toBe(regexSnakeCase(name))
+        },
+      ),
       { numRuns: 5000 },
     )
   })
@@ -73,20 +98,69 @@ describe('toNameStd: names longer than 32 characters are shortened with a hash, 
 
   it('always at most 32 characters, idempotent, and the first 25 characters are those of the snake_case name', () => {
     fc.assert(
-      fc.property(fc.oneof(shortName, fc.string({ maxLength: 80 }), shortName.map(s => s.repeat(5))), name => {
-        const nameStd = toNameStd(name)
-        const snake = snakeCase(name)
-        expect(nameStd.length).toBeLessThanOrEqual(MAX_ATTRIBUTE_NAME_LENGTH)
-        expect(toNameStd(nameStd)).toBe(nameStd)
-        if (snake.length <= MAX_ATTRIBUTE_NAME_LENGTH) expect(nameStd).toBe(snake)
-        else expect(snake.startsWith(nameStd.slice(0, SHORT_NAME_PREFIX_LENGTH).replace(/_+$/, ''))).toBe(true)
-      }),
+      fc.property(
+        fc.oneof(
+          shortName,
+          fc.string({ maxLength: 80 }),
+          shortName.map(s => s.repeat(5)),
+        ),
+        name => {
+          const nameStd = toNameStd(name)
+          const snake = snakeCase(name)
+          expect(nameStd.length).toBeLessThanOrEqual(MAX_ATTRIBUTE_NAME_LENGTH)
+          expect(toNameStd(nameStd)).toBe(nameStd)
+          if (snake.length <= MAX_ATTRIBUTE_NAME_LENGTH) expect(nameStd).toBe(snake)
+          else
+            expect(snake.startsWith(nameStd.slice(0, SHORT_NAME_PREFIX_LENGTH).replace(/_+$/, ''))).toBe(true)
+        },
+      ),
       { numRuns: 2000 },
     )
   })
 
+  it('two Engage audiences in one identify: two attributes, each created once', () => {
+    const plan = planEvent(
+      identify({
+        order_completed_last_30days_high_value_customers: true,
+        order_completed_last_30days_high_value_churned: false,
+      }),
+      [],
+    )
+    expect(ensured(plan)).toEqual([
+      'clientuser:order_completed_last_30da_284b4f',
+      'clientuser:order_completed_last_30da_55dc26',
+    ])
+    expect(userBody(plan)).toEqual({
+      custom_id: 'u1',
+      order_completed_last_30da_284b4f: 'true',
+      order_completed_last_30da_55dc26: 'false',
+    })
+    expect(plan.dropped).toEqual([])
+  })
+
+  it('an attribute in the catalog under the shortened name is used (and typed), not created again', () => {
+    const plan = planEvent(identify({ order_completed_last_30days_high_value_customers: true }), [
+      attr('order_completed_last_30da_284b4f', 'boolean'),
+    ])
+    expect(ensured(plan)).toEqual([])
+    expect(userBody(plan)).toEqual({ custom_id: 'u1', order_completed_last_30da_284b4f: true })
+  })
+
+  it('an attribute made under the old rule (cut to 32) is no longer written: it may hold two traits', () => {
+    const plan = planEvent(identify({ order_completed_last_30days_high_value_customers: true }), [
+      attr('order_completed_last_30days_high', 'boolean'),
+    ])
+    expect(ensured(plan)).toEqual(['clientuser:order_completed_last_30da_284b4f'])
+    expect(userBody(plan)).not.toHaveProperty('order_completed_last_30days_high')
+  })
+
   it('hostile names (30,000 capitals, digits, camelCase) are shortened: an attribute of 32 characters', () => {
-    for (const name of ['A'.repeat(30_000), 'aB'.repeat(15_000), '7'.repeat(30_000), `${'A'.repeat(30_000)}!`]) {
+    for (const name of [
+      'A'.repeat(30_000),
+      'aB'.repeat(15_000),
+      '7'.repeat(30_000),
+      `${'A'.repeat(30_000)}!`,
+    ]) {
       const plan = planEvent(identify({ [name]: true }), [])
       const [ensure] = ensured(plan)
       expect(ensure).toMatch(/^clientuser:[a-z0-9_]{1,32}$/)
