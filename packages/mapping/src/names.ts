@@ -15,48 +15,47 @@ const isLower = (code: number): boolean => code >= 97 && code <= 122
 const isDigit = (code: number): boolean => code >= 48 && code <= 57
 
 /**
+ * The non-ASCII characters whose lower case holds an ASCII letter: `İ` → `i̇`, the Kelvin sign `K` →
+ * `k` (a test checks the whole BMP). Every other non-ASCII character separates words.
+ */
+const LOWER_ASCII: ReadonlyMap<number, number> = new Map([
+  [0x130, 0x69],
+  [0x212a, 0x6b],
+])
+const UNDERSCORE = 0x5f
+
+/**
  * The whole snake_case form of a name, however long: accents stripped (`é` → `e`), camelCase split
  * (`firstName` → `first_name`, `HTMLTitle` → `html_title`), lower case, every run of other
  * characters one `_`, no `_` at either end. Empty when the name has no ASCII letter or digit.
+ * One pass over the characters, writing bytes (a long name costs no more than its length).
  */
 export function snakeCase(name: string): string {
   const text = name.normalize('NFKD').replace(/\p{M}+/gu, '')
-  // `_` before a capital that follows a lower-case letter or a digit (`firstName`), or that ends a
-  // run of capitals followed by a lower-case letter (`HTMLTitle` → `HTML_Title`).
-  const parts: string[] = []
-  let from = 0
-  for (let i = 1; i < text.length; i += 1) {
-    if (!isUpper(text.charCodeAt(i))) continue
-    const before = text.charCodeAt(i - 1)
-    if (isLower(before) || isDigit(before) || (isUpper(before) && isLower(text.charCodeAt(i + 1)))) {
-      parts.push(text.slice(from, i), '_')
-      from = i
+  const out = new Uint8Array(text.length * 2)
+  let length = 0
+  let separator = false
+  for (let i = 0; i < text.length; i += 1) {
+    let code = text.charCodeAt(i)
+    if (isUpper(code)) {
+      // `_` before a capital that follows a lower-case letter or a digit (`firstName`), or that ends
+      // a run of capitals followed by a lower-case letter (`HTMLTitle` → `HTML_Title`).
+      const before = text.charCodeAt(i - 1)
+      if (isLower(before) || isDigit(before) || (isUpper(before) && isLower(text.charCodeAt(i + 1))))
+        separator = true
+      code += 32
+    } else if (code >= 128) {
+      code = LOWER_ASCII.get(code) ?? UNDERSCORE
     }
-  }
-  parts.push(text.slice(from))
-  const lower = parts.join('').toLowerCase()
-  // Runs of anything but a-z and 0-9 become one `_`; none at either end.
-  let out = ''
-  let start = -1
-  let pendingSeparator = false
-  for (let i = 0; i < lower.length; i += 1) {
-    const code = lower.charCodeAt(i)
     if (isLower(code) || isDigit(code)) {
-      if (start === -1) {
-        if (pendingSeparator && out !== '') out += '_'
-        pendingSeparator = false
-        start = i
-      }
+      if (separator && length > 0) out[length++] = UNDERSCORE
+      separator = false
+      out[length++] = code
     } else {
-      if (start !== -1) {
-        out += lower.slice(start, i)
-        start = -1
-      }
-      pendingSeparator = true
+      separator = true
     }
   }
-  if (start !== -1) out += lower.slice(start)
-  return out
+  return Buffer.from(out.buffer, 0, length).toString('latin1')
 }
 
 /**
@@ -82,10 +81,15 @@ export function toNameStd(name: string): string {
   return snake.length <= MAX_ATTRIBUTE_NAME_LENGTH ? snake : shortened(snake)
 }
 
+/** Longer than any reserved trait name written with punctuation (`Gravatar URL`, `phone_number`). */
+const MAX_TRAIT_KEY_SOURCE_LENGTH = 64
+
 /**
  * How Segment matches reserved traits (obj-case, segment-spec.md §4.1): case and punctuation do
  * not matter, so `firstName`, `first_name`, `FirstName` and `First Name` are one trait.
  */
 export function traitKey(name: string): string {
+  // Reserved trait names are short: a longer name is none (its key is itself, unlike every reserved one).
+  if (name.length > MAX_TRAIT_KEY_SOURCE_LENGTH) return name
   return name.replace(/[^a-zA-Z0-9]+/g, '').toLowerCase()
 }
