@@ -40,6 +40,8 @@ export interface ModeSettings {
   memoryEvents: number
   /** Users the track events are spread over. */
   users: number
+  /** Calls of normalizeEvent and of planEvent per fuzz case (the median is the case's figure). */
+  fuzzRepetitions: number
 }
 
 /** The settings quick and full runs share. */
@@ -63,6 +65,7 @@ export const MODES: Record<ModeSettings['mode'], ModeSettings> = {
     drainSeconds: 2,
     workerRounds: 1,
     memoryEvents: 5_000,
+    fuzzRepetitions: 7,
   },
   full: {
     mode: 'full',
@@ -73,6 +76,7 @@ export const MODES: Record<ModeSettings['mode'], ModeSettings> = {
     drainSeconds: 6,
     workerRounds: 3,
     memoryEvents: 20_000,
+    fuzzRepetitions: 15,
   },
 }
 
