@@ -122,6 +122,12 @@ export interface Simulator {
   child: Child
 }
 
+/** The load average now (1, 5 and 15 minutes), rounded. */
+export function loadSample(phase: string): LoadSample {
+  const [one = 0, five = 0, fifteen = 0] = loadavg()
+  return { at: new Date().toISOString(), phase, loadavg: [round(one, 2), round(five, 2), round(fifteen, 2)] }
+}
+
 export class BenchContext {
   readonly load: LoadSample[] = []
   readonly notes: string[] = []
@@ -151,13 +157,9 @@ export class BenchContext {
 
   /** Records the load average now; returns the 1-minute value. */
   sample(phase: string): number {
-    const [one = 0, five = 0, fifteen = 0] = loadavg()
-    this.load.push({
-      at: new Date().toISOString(),
-      phase,
-      loadavg: [round(one, 2), round(five, 2), round(fifteen, 2)],
-    })
-    return round(one, 2)
+    const sample = loadSample(phase)
+    this.load.push(sample)
+    return sample.loadavg[0]
   }
 
   async flush(): Promise<void> {

@@ -1,15 +1,15 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startRedisServer, type RedisServerHandle } from '@ucd/testing'
 import { Redis } from 'ioredis'
-import { BenchContext, MODES, resolvePaths, type ModeSettings, type ProfiledApp } from './context'
+import { BenchContext, MODES, loadSample, resolvePaths, type ModeSettings, type ProfiledApp } from './context'
 import { stopLoad } from './load'
 import { machineInfo } from './machine'
 import { ProcessGroup } from './procs'
 import { shippedMemorySettings } from './redis-conf'
 import { renderProfileSummary, summarizeProfile, type CpuProfile } from './profile'
-import type { BenchResults, LoadSample } from './results'
+import type { BenchResults, LoadSample, MachineInfo } from './results'
 import { runIngestSection } from './scenarios/ingest'
 import { runFuzzSection } from './scenarios/fuzz'
 import { runMemorySection } from './scenarios/memory'
@@ -76,14 +76,31 @@ function needsRedis(sections: readonly Section[]): boolean {
   return sections.some(section => section !== 'fuzz')
 }
 
-/** Targets, duration and the load note: the end of every run. */
-function finish(
-  results: BenchResults,
+/** A run's results before any section: what it ran on. */
+function emptyResults(
+  settings: ModeSettings,
   startedAt: Date,
-  load: readonly LoadSample[],
+  machine: MachineInfo,
+  load: LoadSample[],
   notes: string[],
-  cores: number,
 ): BenchResults {
+  return {
+    schema: 1,
+    mode: settings.mode,
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    durationS: 0,
+    machine,
+    load,
+    targets: [],
+    notes,
+  }
+}
+
+/** Targets, duration and the load note: the end of every run. */
+function finish(results: BenchResults, startedAt: Date): BenchResults {
+  const { load, notes } = results
+  const { cores } = results.machine
   results.targets = checkTargets(results)
   const finishedAt = new Date()
   results.finishedAt = finishedAt.toISOString()
@@ -109,36 +126,17 @@ async function runInProcess(
   settings: ModeSettings,
   startedAt: Date,
 ): Promise<BenchResults> {
-  const load: LoadSample[] = []
+  const load: LoadSample[] = [loadSample('start')]
   const notes: string[] = []
-  const sample = (phase: string): void => {
-    const [one = 0, five = 0, fifteen = 0] = loadavg()
-    load.push({
-      at: new Date().toISOString(),
-      phase,
-      loadavg: [round(one, 2), round(five, 2), round(fifteen, 2)],
-    })
-  }
   const machine = await machineInfo()
-  sample('start')
   options.log(
     `bench (${settings.mode}): in-process sections only, load average ${load[0]?.loadavg.join(' ')}`,
   )
-  const results: BenchResults = {
-    schema: 1,
-    mode: settings.mode,
-    startedAt: startedAt.toISOString(),
-    finishedAt: '',
-    durationS: 0,
-    machine,
-    load,
-    targets: [],
-    notes,
-  }
+  const results = emptyResults(settings, startedAt, machine, load, notes)
   const fuzz = fuzzSection(options, settings)
   if (fuzz !== undefined) results.fuzz = fuzz
-  sample('end')
-  return finish(results, startedAt, load, notes, machine.cores)
+  load.push(loadSample('end'))
+  return finish(results, startedAt)
 }
 
 async function runWithRedis(
@@ -181,17 +179,9 @@ async function runWithRedis(
         `logs in ${logDir}, load average ${ctx.load[0]?.loadavg.join(' ')}`,
     )
     const results: BenchResults = {
-      schema: 1,
-      mode: settings.mode,
-      startedAt: startedAt.toISOString(),
-      finishedAt: '',
-      durationS: 0,
-      machine,
+      ...emptyResults(settings, startedAt, machine, ctx.load, ctx.notes),
       redis: { persistence: 'none', settings: redisSettings },
       ...(options.appsFrom === undefined ? {} : { appsFrom: options.appsFrom }),
-      load: ctx.load,
-      targets: [],
-      notes: ctx.notes,
     }
     if (options.sections.includes('ingest')) results.ingest = await runIngestSection(ctx)
     if (options.sections.includes('worker') || options.sections.includes('scale')) {
@@ -204,7 +194,7 @@ async function runWithRedis(
     const fuzz = fuzzSection(options, settings)
     if (fuzz !== undefined) results.fuzz = fuzz
     ctx.sample('end')
-    return finish(results, startedAt, ctx.load, ctx.notes, machine.cores)
+    return finish(results, startedAt)
   } finally {
     await group.killAll()
     redis.disconnect()
