@@ -40,6 +40,8 @@ export interface ModeSettings {
   memoryEvents: number
   /** Users the track events are spread over. */
   users: number
+  /** Calls of normalizeEvent and of planEvent per fuzz case (the median is the case's figure). */
+  fuzzRepetitions: number
 }
 
 /** The settings quick and full runs share. */
@@ -63,6 +65,7 @@ export const MODES: Record<ModeSettings['mode'], ModeSettings> = {
     drainSeconds: 2,
     workerRounds: 1,
     memoryEvents: 5_000,
+    fuzzRepetitions: 7,
   },
   full: {
     mode: 'full',
@@ -73,6 +76,7 @@ export const MODES: Record<ModeSettings['mode'], ModeSettings> = {
     drainSeconds: 6,
     workerRounds: 3,
     memoryEvents: 20_000,
+    fuzzRepetitions: 15,
   },
 }
 
@@ -118,6 +122,12 @@ export interface Simulator {
   child: Child
 }
 
+/** The load average now (1, 5 and 15 minutes), rounded. */
+export function loadSample(phase: string): LoadSample {
+  const [one = 0, five = 0, fifteen = 0] = loadavg()
+  return { at: new Date().toISOString(), phase, loadavg: [round(one, 2), round(five, 2), round(fifteen, 2)] }
+}
+
 export class BenchContext {
   readonly load: LoadSample[] = []
   readonly notes: string[] = []
@@ -147,13 +157,9 @@ export class BenchContext {
 
   /** Records the load average now; returns the 1-minute value. */
   sample(phase: string): number {
-    const [one = 0, five = 0, fifteen = 0] = loadavg()
-    this.load.push({
-      at: new Date().toISOString(),
-      phase,
-      loadavg: [round(one, 2), round(five, 2), round(fifteen, 2)],
-    })
-    return round(one, 2)
+    const sample = loadSample(phase)
+    this.load.push(sample)
+    return sample.loadavg[0]
   }
 
   async flush(): Promise<void> {

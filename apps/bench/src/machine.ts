@@ -26,8 +26,9 @@ export function packageVersion(name: string): string {
   return 'unknown'
 }
 
-export async function machineInfo(redis: Redis): Promise<MachineInfo> {
-  const info = await redis.info('server')
+/** The machine and versions; `redis` absent when the run started no redis-server (`--only fuzz`). */
+export async function machineInfo(redis?: Redis): Promise<MachineInfo> {
+  const info = redis === undefined ? '' : await redis.info('server')
   const cpuList = cpus()
   return {
     cores: cpuList.length,
@@ -41,7 +42,8 @@ export async function machineInfo(redis: Redis): Promise<MachineInfo> {
       fastify: packageVersion('fastify'),
       autocannon: packageVersion('autocannon'),
       axios: packageVersion('axios'),
-      redisServer: /^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown',
+      redisServer:
+        redis === undefined ? 'not started' : (/^redis_version:(\S+)/m.exec(info)?.[1] ?? 'unknown'),
     },
   }
 }

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { parseCli } from './cli'
 import { renderMarkdownReport, renderReport } from './report'
 import type { BenchResults } from './results'
-import { runBench, type Running } from './run'
+import { runBench, SECTIONS, type Running } from './run'
 
 // `pnpm bench [--quick]`: see README.md. Not configured by env: its children get their settings
 // explicitly (REDIS_URL of the private redis-server, QUEUE_PREFIX, ports, keys).
@@ -70,7 +70,7 @@ async function main(): Promise<void> {
     const files = cli.out
       ? [cli.out]
       : cli.quick ||
-          cli.only.length < 4 ||
+          cli.only.length < SECTIONS.length ||
           cli.latencies ||
           cli.concurrencies ||
           cli.processes ||

@@ -1,4 +1,4 @@
-import type { BenchResults, DrainRun, HttpRun, MemoryItem, TargetCheck } from './results'
+import type { BenchResults, DrainRun, FuzzCaseResult, HttpRun, MemoryItem, TargetCheck } from './results'
 import { formatBytes, formatCount, formatMs, formatRatio, ratio } from './stats'
 import { pickRun } from './targets'
 import { renderMarkdownTable, renderTable, type Table } from './table'
@@ -21,11 +21,13 @@ function machineLines(results: BenchResults): string[] {
     `${m.cores} cores (${m.cpuModel}), ${formatBytes(m.totalMemoryBytes)} RAM, Node ${m.node}, ${m.platform}`,
     `bullmq ${m.versions.bullmq}, ioredis ${m.versions.ioredis}, fastify ${m.versions.fastify}, ` +
       `axios ${m.versions.axios}, autocannon ${m.versions.autocannon}, redis-server ${m.versions.redisServer}`,
-    `private redis-server, no persistence, settings of infra/redis/redis.conf: ${
-      Object.entries(results.redis.settings)
-        .map(([k, v]) => `${k} ${v}`)
-        .join(', ') || '(none)'
-    }`,
+    results.redis === undefined
+      ? 'no redis-server (only in-process sections ran)'
+      : `private redis-server, no persistence, settings of infra/redis/redis.conf: ${
+          Object.entries(results.redis.settings)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(', ') || '(none)'
+        }`,
     ...(results.appsFrom === undefined ? [] : [`apps measured: ${results.appsFrom}`]),
     `load average: ${load}`,
   ]
@@ -211,9 +213,43 @@ function memoryTable(results: BenchResults): Table | undefined {
   }
 }
 
+function fuzzTable(results: BenchResults): Table | undefined {
+  const s = results.fuzz
+  if (!s) return undefined
+  const row = (label: string, c: FuzzCaseResult): string[] => [
+    label,
+    `${c.charClass} in ${c.field}`,
+    formatCount(c.runLength),
+    formatBytes(c.eventBytes),
+    formatMs(c.normalizeMs),
+    c.valid ? formatMs(c.planMs) : 'refused',
+  ]
+  return {
+    title:
+      `Fuzz: hostile strings, in process (${s.cases} events up to ${formatBytes(s.maxEventBytes)}, ` +
+      `median CPU time of ${s.repetitions} calls each)`,
+    columns: ['case', 'run', 'length', 'event', 'normalizeEvent ms', 'planEvent ms'],
+    rows: [
+      row('worst normalizeEvent', s.worstNormalize),
+      row('worst planEvent', s.worstPlan),
+      ...s.slowest.map((c, i) => row(`slowest #${i + 1}`, c)),
+    ],
+    notes: [
+      `median over all cases: normalizeEvent ${formatMs(s.medianNormalizeMs)} ms, planEvent ${formatMs(s.medianPlanMs)} ms; ` +
+        `${s.validEvents} of ${s.cases} events valid (refused ones are not planned)`,
+    ],
+  }
+}
+
 function targetsTable(targets: readonly TargetCheck[]): Table {
   const value = (t: TargetCheck, v: number | undefined): string =>
-    t.unit === 'ratio' ? formatRatio(v) : v === undefined ? '-' : formatBytes(v)
+    t.unit === 'ratio'
+      ? formatRatio(v)
+      : t.unit === 'ms'
+        ? `${formatMs(v)} ms`
+        : v === undefined
+          ? '-'
+          : formatBytes(v)
   return {
     title: 'Targets',
     columns: ['target', 'measured', 'limit', 'result'],
@@ -232,6 +268,7 @@ export function reportTables(results: BenchResults): Table[] {
     workerTable(results),
     scaleTable(results),
     memoryTable(results),
+    fuzzTable(results),
     targetsTable(results.targets),
   ].filter((t): t is Table => t !== undefined)
 }

@@ -145,13 +145,42 @@ export interface MemorySection {
   dlqRecord: MemoryItem
 }
 
+/** One fuzz case: a long run of one character class in one field (fuzz-workload.ts), timed. */
+export interface FuzzCaseResult {
+  charClass: string
+  field: string
+  /** Units of the class in the run. */
+  runLength: number
+  /** JSON bytes of the event as sent (at most 32 KB). */
+  eventBytes: number
+  /** Whether normalizeEvent accepted it (a refused event is not planned). */
+  valid: boolean
+  /** Median CPU time over the repetitions, in milliseconds. */
+  normalizeMs: number
+  planMs: number
+}
+
+/** Section 5: normalizeEvent and planEvent on hostile strings, in process (issue 18). */
+export interface FuzzSection {
+  repetitions: number
+  cases: number
+  validEvents: number
+  maxEventBytes: number
+  medianNormalizeMs: number
+  medianPlanMs: number
+  worstNormalize: FuzzCaseResult
+  worstPlan: FuzzCaseResult
+  /** The ten slowest cases (by the larger of the two figures). */
+  slowest: FuzzCaseResult[]
+}
+
 export interface TargetCheck {
   id: string
   description: string
   measured: number | undefined
   limit: number
   comparison: '>=' | '<='
-  unit: 'ratio' | 'bytes'
+  unit: 'ratio' | 'bytes' | 'ms'
   status: 'PASS' | 'MISS' | 'N/A'
 }
 
@@ -162,14 +191,18 @@ export interface BenchResults {
   finishedAt: string
   durationS: number
   machine: MachineInfo
-  /** The private redis-server: no persistence; the memory settings of infra/redis/redis.conf. */
-  redis: { persistence: 'none'; settings: Record<string, string> }
+  /**
+   * The private redis-server: no persistence; the memory settings of infra/redis/redis.conf.
+   * Absent when no section needed one (`--only fuzz`).
+   */
+  redis?: { persistence: 'none'; settings: Record<string, string> }
   /** Set when the apps measured were those of another checkout (`--apps-from`). */
   appsFrom?: string
   load: LoadSample[]
   ingest?: IngestSection
   worker?: WorkerSection
   memory?: MemorySection
+  fuzz?: FuzzSection
   targets: TargetCheck[]
   notes: string[]
 }

@@ -3,20 +3,21 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startRedisServer, type RedisServerHandle } from '@ucd/testing'
 import { Redis } from 'ioredis'
-import { BenchContext, MODES, resolvePaths, type ModeSettings, type ProfiledApp } from './context'
+import { BenchContext, MODES, loadSample, resolvePaths, type ModeSettings, type ProfiledApp } from './context'
 import { stopLoad } from './load'
 import { machineInfo } from './machine'
 import { ProcessGroup } from './procs'
 import { shippedMemorySettings } from './redis-conf'
 import { renderProfileSummary, summarizeProfile, type CpuProfile } from './profile'
-import type { BenchResults } from './results'
+import type { BenchResults, LoadSample, MachineInfo } from './results'
 import { runIngestSection } from './scenarios/ingest'
+import { runFuzzSection } from './scenarios/fuzz'
 import { runMemorySection } from './scenarios/memory'
 import { runWorkerSection } from './scenarios/worker'
 import { round } from './stats'
 import { checkTargets } from './targets'
 
-export const SECTIONS = ['ingest', 'worker', 'scale', 'memory'] as const
+export const SECTIONS = ['ingest', 'worker', 'scale', 'memory', 'fuzz'] as const
 export type Section = (typeof SECTIONS)[number]
 
 export interface RunOptions {
@@ -55,76 +56,11 @@ export async function runBench(options: RunOptions, running: (r: Running) => voi
   running(handles)
   let failed = true
   try {
-    const redisServer = await startRedisServer()
-    handles.redis = redisServer
-    const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 3 })
-    try {
-      if (options.profile.length > 0) mkdirSync(options.profileDir, { recursive: true })
-      const nodeArgs = (app: ProfiledApp): string[] =>
-        options.profile.includes(app)
-          ? [
-              '--cpu-prof',
-              `--cpu-prof-dir=${options.profileDir}`,
-              `--cpu-prof-name=${app}-${Date.now()}-\${pid}.cpuprofile`,
-            ]
-          : []
-      const ctx = new BenchContext(
-        settings,
-        resolvePaths(options.appsFrom),
-        group,
-        redisServer.url,
-        redis,
-        redisServer.pid,
-        logDir,
-        nodeArgs,
-        options.log,
-      )
-      const redisSettings = shippedMemorySettings(options.appsFrom)
-      for (const [name, value] of Object.entries(redisSettings)) await redis.config('SET', name, value)
-      const machine = await machineInfo(redis)
-      ctx.sample('start')
-      options.log(
-        `bench (${settings.mode}): private redis-server ${machine.versions.redisServer} at ${redisServer.url}, ` +
-          `logs in ${logDir}, load average ${ctx.load[0]?.loadavg.join(' ')}`,
-      )
-      const results: BenchResults = {
-        schema: 1,
-        mode: settings.mode,
-        startedAt: startedAt.toISOString(),
-        finishedAt: '',
-        durationS: 0,
-        machine,
-        redis: { persistence: 'none', settings: redisSettings },
-        ...(options.appsFrom === undefined ? {} : { appsFrom: options.appsFrom }),
-        load: ctx.load,
-        targets: [],
-        notes: ctx.notes,
-      }
-      if (options.sections.includes('ingest')) results.ingest = await runIngestSection(ctx)
-      if (options.sections.includes('worker') || options.sections.includes('scale')) {
-        results.worker = await runWorkerSection(ctx, {
-          perConcurrency: options.sections.includes('worker'),
-          scaleOut: options.sections.includes('scale'),
-        })
-      }
-      if (options.sections.includes('memory')) results.memory = await runMemorySection(ctx)
-      ctx.sample('end')
-      results.targets = checkTargets(results)
-      const finishedAt = new Date()
-      results.finishedAt = finishedAt.toISOString()
-      results.durationS = round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1)
-      const busy = ctx.load.filter(l => l.loadavg[0] > machine.cores).length
-      if (busy > 0) {
-        ctx.notes.push(
-          `the 1-minute load average was above the core count (${machine.cores}) at ${busy} of ${ctx.load.length} samples: other work was running, figures may be noisy`,
-        )
-      }
-      failed = false
-      return results
-    } finally {
-      await group.killAll()
-      redis.disconnect()
-    }
+    const results = needsRedis(options.sections)
+      ? await runWithRedis(options, settings, startedAt, { group, handles, logDir })
+      : await runInProcess(options, settings, startedAt)
+    failed = false
+    return results
   } finally {
     stopLoad()
     await group.killAll()
@@ -132,6 +68,136 @@ export async function runBench(options: RunOptions, running: (r: Running) => voi
     if (options.profile.length > 0) printProfiles(options)
     if (!options.keepLogs && !failed) rmSync(logDir, { recursive: true, force: true })
     else options.log(`process logs kept in ${logDir}`)
+  }
+}
+
+/** Sections that need the private redis-server (and child processes); `fuzz` runs in this process. */
+function needsRedis(sections: readonly Section[]): boolean {
+  return sections.some(section => section !== 'fuzz')
+}
+
+/** A run's results before any section: what it ran on. */
+function emptyResults(
+  settings: ModeSettings,
+  startedAt: Date,
+  machine: MachineInfo,
+  load: LoadSample[],
+  notes: string[],
+): BenchResults {
+  return {
+    schema: 1,
+    mode: settings.mode,
+    startedAt: startedAt.toISOString(),
+    finishedAt: '',
+    durationS: 0,
+    machine,
+    load,
+    targets: [],
+    notes,
+  }
+}
+
+/** Targets, duration and the load note: the end of every run. */
+function finish(results: BenchResults, startedAt: Date): BenchResults {
+  const { load, notes } = results
+  const { cores } = results.machine
+  results.targets = checkTargets(results)
+  const finishedAt = new Date()
+  results.finishedAt = finishedAt.toISOString()
+  results.durationS = round((finishedAt.getTime() - startedAt.getTime()) / 1000, 1)
+  const busy = load.filter(l => l.loadavg[0] > cores).length
+  if (busy > 0) {
+    notes.push(
+      `the 1-minute load average was above the core count (${cores}) at ${busy} of ${load.length} samples: other work was running, figures may be noisy`,
+    )
+  }
+  return results
+}
+
+function fuzzSection(options: RunOptions, settings: ModeSettings): BenchResults['fuzz'] {
+  return options.sections.includes('fuzz')
+    ? runFuzzSection({ repetitions: settings.fuzzRepetitions, log: options.log })
+    : undefined
+}
+
+/** `--only fuzz`: no redis-server, no child process. */
+async function runInProcess(
+  options: RunOptions,
+  settings: ModeSettings,
+  startedAt: Date,
+): Promise<BenchResults> {
+  const load: LoadSample[] = [loadSample('start')]
+  const notes: string[] = []
+  const machine = await machineInfo()
+  options.log(
+    `bench (${settings.mode}): in-process sections only, load average ${load[0]?.loadavg.join(' ')}`,
+  )
+  const results = emptyResults(settings, startedAt, machine, load, notes)
+  const fuzz = fuzzSection(options, settings)
+  if (fuzz !== undefined) results.fuzz = fuzz
+  load.push(loadSample('end'))
+  return finish(results, startedAt)
+}
+
+async function runWithRedis(
+  options: RunOptions,
+  settings: ModeSettings,
+  startedAt: Date,
+  run: { group: ProcessGroup; handles: Running; logDir: string },
+): Promise<BenchResults> {
+  const { group, handles, logDir } = run
+  const redisServer = await startRedisServer()
+  handles.redis = redisServer
+  const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 3 })
+  try {
+    if (options.profile.length > 0) mkdirSync(options.profileDir, { recursive: true })
+    const nodeArgs = (app: ProfiledApp): string[] =>
+      options.profile.includes(app)
+        ? [
+            '--cpu-prof',
+            `--cpu-prof-dir=${options.profileDir}`,
+            `--cpu-prof-name=${app}-${Date.now()}-\${pid}.cpuprofile`,
+          ]
+        : []
+    const ctx = new BenchContext(
+      settings,
+      resolvePaths(options.appsFrom),
+      group,
+      redisServer.url,
+      redis,
+      redisServer.pid,
+      logDir,
+      nodeArgs,
+      options.log,
+    )
+    const redisSettings = shippedMemorySettings(options.appsFrom)
+    for (const [name, value] of Object.entries(redisSettings)) await redis.config('SET', name, value)
+    const machine = await machineInfo(redis)
+    ctx.sample('start')
+    options.log(
+      `bench (${settings.mode}): private redis-server ${machine.versions.redisServer} at ${redisServer.url}, ` +
+        `logs in ${logDir}, load average ${ctx.load[0]?.loadavg.join(' ')}`,
+    )
+    const results: BenchResults = {
+      ...emptyResults(settings, startedAt, machine, ctx.load, ctx.notes),
+      redis: { persistence: 'none', settings: redisSettings },
+      ...(options.appsFrom === undefined ? {} : { appsFrom: options.appsFrom }),
+    }
+    if (options.sections.includes('ingest')) results.ingest = await runIngestSection(ctx)
+    if (options.sections.includes('worker') || options.sections.includes('scale')) {
+      results.worker = await runWorkerSection(ctx, {
+        perConcurrency: options.sections.includes('worker'),
+        scaleOut: options.sections.includes('scale'),
+      })
+    }
+    if (options.sections.includes('memory')) results.memory = await runMemorySection(ctx)
+    const fuzz = fuzzSection(options, settings)
+    if (fuzz !== undefined) results.fuzz = fuzz
+    ctx.sample('end')
+    return finish(results, startedAt)
+  } finally {
+    await group.killAll()
+    redis.disconnect()
   }
 }
 

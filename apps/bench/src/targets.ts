@@ -9,6 +9,8 @@ export const LIMITS = {
   redisBytesPerWaitingEvent: 2048,
   redisBytesPerDedupeMarker: 150,
   workerRssAt200: 200 * 1024 * 1024,
+  /** Issue 18: hostile strings cost at most this per event, normalised or planned. */
+  fuzzMsPerEvent: 5,
 } as const
 
 /** The median round of one worker configuration (by events/s), or undefined when it did not run. */
@@ -52,7 +54,9 @@ function check(
 }
 
 /** Every target of the issue, checked against what the run measured (N/A for a section not run). */
-export function checkTargets(results: Pick<BenchResults, 'ingest' | 'worker' | 'memory'>): TargetCheck[] {
+export function checkTargets(
+  results: Pick<BenchResults, 'ingest' | 'worker' | 'memory' | 'fuzz'>,
+): TargetCheck[] {
   const checks: TargetCheck[] = []
   const batch = results.ingest?.batch
   checks.push(
@@ -127,6 +131,26 @@ export function checkTargets(results: Pick<BenchResults, 'ingest' | 'worker' | '
       '<=',
       LIMITS.workerRssAt200,
       'bytes',
+    ),
+  )
+  checks.push(
+    check(
+      'fuzz-normalize-ms',
+      'normalizeEvent worst ms per hostile event (fuzz, up to 32 KB)',
+      results.fuzz?.worstNormalize.normalizeMs,
+      '<=',
+      LIMITS.fuzzMsPerEvent,
+      'ms',
+    ),
+  )
+  checks.push(
+    check(
+      'fuzz-plan-ms',
+      'planEvent worst ms per hostile event (fuzz, up to 32 KB)',
+      results.fuzz?.worstPlan.planMs,
+      '<=',
+      LIMITS.fuzzMsPerEvent,
+      'ms',
     ),
   )
   return checks

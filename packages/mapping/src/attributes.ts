@@ -1,10 +1,18 @@
 import { MAX_ATTRIBUTE_NAME_LENGTH, toNameStd, traitKey } from './names'
 import { convertAttributeValue, convertValue } from './values'
-import type { AttributeCatalog, AttributeContentType, AttributeDef, Dropped, Operation } from './operations'
+import type {
+  AttributeCatalog,
+  AttributeContentType,
+  AttributeDef,
+  CreatedValueType,
+  Dropped,
+  Operation,
+} from './operations'
 import type { JsonObject } from './util'
 
 // Custom attributes, shared by users (identify) and companies (group): typed by the tenant's
-// catalog, created as `string` when missing (the destination doc's rule).
+// catalog, created as `string` when missing (the destination doc's rule; `signed_up_at`, from
+// Segment's `createdAt`, as `datetime`).
 
 /** One candidate custom attribute value and where it came from. */
 export interface AttributeInput {
@@ -12,6 +20,8 @@ export interface AttributeInput {
   /** e.g. `traits.custom_integer`, `context.userAgent`. */
   field: string
   value: unknown
+  /** The value type to create the attribute with when it does not exist (default `string`). */
+  createAs?: CreatedValueType
 }
 
 export type EnsureAttributeOp = Extract<Operation, { op: 'ensure_attribute' }>
@@ -56,8 +66,10 @@ export function customName(
 
 /**
  * Sorts traits the same way for users and companies: a trait whose normalised name is a standard
- * one goes to `onStandard` (the first trait of each kind wins; a later one, or a null, is dropped),
- * any other becomes a custom attribute candidate (or is dropped when it cannot be one).
+ * one goes to `onStandard`, `null` included (each standard field says what a null does); the first
+ * trait of each kind wins, a later one is dropped. Any other trait becomes a custom attribute
+ * candidate (or is dropped when it cannot be one). `prefix` is where the traits are (`traits.`,
+ * `traits.company.`), for `dropped`.
  */
 export function sortTraits<Kind>(
   traits: Readonly<Record<string, unknown>>,
@@ -65,19 +77,16 @@ export function sortTraits<Kind>(
   reserved: ReadonlySet<string>,
   out: { custom: AttributeInput[]; dropped: Dropped[] },
   onStandard: (kind: Kind, field: string, value: unknown) => void,
+  prefix = 'traits.',
 ): void {
   const used = new Map<Kind, string>()
   for (const [key, value] of Object.entries(traits)) {
-    const field = `traits.${key}`
+    const field = `${prefix}${key}`
     const kind = standardTraits.get(traitKey(key))
     if (kind === undefined) {
       const name = customName(key, reserved)
       if (name.ok) out.custom.push({ nameStd: name.nameStd, field, value })
       else out.dropped.push({ field, reason: name.reason })
-      continue
-    }
-    if (value === null) {
-      out.dropped.push({ field, reason: 'null is not sent for a standard field' })
       continue
     }
     const first = used.get(kind)
@@ -126,10 +135,11 @@ export function applyAttributes(
       dropped.push({ field, reason: `null for attribute ${nameStd}, which does not exist: nothing to clear` })
       continue
     }
-    // Not defined yet: created as `string`, and the value sent as a string.
-    const converted = convertValue(value, 'string')
+    // Not defined yet: created as `string` (or `createAs`), and the value converted to that type.
+    const valueType = input.createAs ?? 'string'
+    const converted = convertValue(value, valueType)
     if (!converted.ok) {
-      dropped.push({ field, reason: `${converted.reason} (new string attribute ${nameStd})` })
+      dropped.push({ field, reason: `${converted.reason} (new ${valueType} attribute ${nameStd})` })
       continue
     }
     ensure.push({
@@ -138,7 +148,7 @@ export function applyAttributes(
       contentType,
       name: nameStd.slice(0, MAX_ATTRIBUTE_NAME_LENGTH),
       nameStd,
-      valueType: 'string',
+      valueType,
     })
     values[nameStd] = converted.value
     if (converted.note !== undefined)

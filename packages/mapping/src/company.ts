@@ -1,14 +1,18 @@
 import { applyAttributes, sortTraits } from './attributes'
+import { MAX_TEXT_LENGTH, cutText } from './limits'
+import { traitKey } from './names'
 import { countryHintOf, toE164 } from './phone'
 import { emailOf, isObject, pick, textOf } from './util'
 import { convertValue } from './values'
 import type { AttributeInput, EntityMapping } from './attributes'
 import type { AttributeCatalog, Dropped } from './operations'
+import type { CompanyTrait } from './user-traits'
 import type { JsonObject } from './util'
 
-// group: traits → the body of POST /companies/ and PUT /companies-by-id/:custom_id/ (WIRE.md),
-// plus the company attributes to create first. Semantic traits (the destination doc): address,
-// description, email, employees, name, phone; the rest are company custom attributes.
+// group (and identify's `traits.company`): traits → the body of POST /companies/ and
+// PUT /companies-by-id/:custom_id/ (WIRE.md), plus the company attributes to create first. Semantic
+// traits (the destination doc): address, description, email, employees, name, phone; the rest are
+// company custom attributes. A semantic trait sent as null clears its field (segment-spec.md §4.2).
 
 /** Fields of the User.com company itself: a custom attribute may not be called like one of these. */
 export const COMPANY_FIELDS: ReadonlySet<string> = new Set([
@@ -52,6 +56,7 @@ const STANDARD_TRAITS = new Map<string, Standard>([
   ['description', 'description'],
   ['email', 'email'],
   ['employees', 'size'],
+  ['employeecount', 'size'],
   ['size', 'size'],
   ['phone', 'phone'],
   ['phonenumbers', 'phone'],
@@ -112,52 +117,131 @@ function toPhoneNumbers(value: unknown, country: ReturnType<typeof countryHintOf
   return numbers.length === 0 ? undefined : [...new Set(numbers)]
 }
 
+/** Company fields a text limit applies to (all of them: MAX_TEXT_LENGTH). */
+type TextField = 'name' | 'description' | 'address' | 'city' | 'region' | 'country' | 'postal_code'
+
 /** group traits → company body (no `custom_id`: that is the operation's companyCustomId). */
-export function mapGroup(traits: JsonObject, catalog: AttributeCatalog, dropped: Dropped[]): EntityMapping {
+export function mapGroup(
+  traits: JsonObject,
+  catalog: AttributeCatalog,
+  dropped: Dropped[],
+  prefix = 'traits.',
+): EntityMapping {
   const countryHint = countryHintOf(traits)
   const standard: JsonObject = {}
-  const fromAddress: JsonObject = {}
+  const fromAddress = new Map<TextField, { field: string; value: string | null }>()
   const custom: AttributeInput[] = []
 
   const set = (field: string, target: string, value: unknown, what: string): void => {
     if (value === undefined) dropped.push({ field, reason: `not ${what} (${target})` })
     else standard[target] = value
   }
+  const setText = (field: string, target: TextField, value: string | null | undefined, what: string): void =>
+    set(
+      field,
+      target,
+      typeof value === 'string' ? cutText(value, MAX_TEXT_LENGTH, field, target, dropped) : value,
+      what,
+    )
 
-  sortTraits(traits, STANDARD_TRAITS, COMPANY_FIELDS, { custom, dropped }, (kind, field, value) => {
-    switch (kind) {
-      case 'size':
-        set(field, 'size', toSize(value), 'a number of employees')
-        break
-      case 'phone':
-        set(field, 'phone_numbers', toPhoneNumbers(value, countryHint), 'a phone number')
-        break
-      case 'address':
-        if (isObject(value)) {
+  sortTraits(
+    traits,
+    STANDARD_TRAITS,
+    COMPANY_FIELDS,
+    { custom, dropped },
+    (kind, field, value) => {
+      if (value === null) {
+        // Clears the field; phone_numbers is a list, cleared by an empty one; address clears its parts.
+        standard[kind === 'phone' ? 'phone_numbers' : kind] = kind === 'phone' ? [] : null
+        if (kind === 'address')
+          for (const part of ['city', 'region', 'country', 'postal_code'] as const)
+            fromAddress.set(part, { field, value: null })
+        return
+      }
+      switch (kind) {
+        case 'size':
+          return set(field, 'size', toSize(value), 'a number of employees')
+        case 'phone':
+          return set(field, 'phone_numbers', toPhoneNumbers(value, countryHint), 'a phone number')
+        case 'address': {
+          if (!isObject(value)) return setText(field, 'address', textOf(value), 'an address')
           const formatted = formatAddress(value)
-          set(
+          setText(
             field,
             'address',
             formatted.line,
             'an address with any of street, city, state, postal code, country',
           )
-          if (formatted.city !== undefined) fromAddress.city = formatted.city
-          if (formatted.region !== undefined) fromAddress.region = formatted.region
-          if (formatted.country !== undefined) fromAddress.country = formatted.country
-          if (formatted.postalCode !== undefined) fromAddress.postal_code = formatted.postalCode
-        } else {
-          set(field, 'address', textOf(value), 'an address')
+          const parts: [TextField, string | undefined][] = [
+            ['city', formatted.city],
+            ['region', formatted.region],
+            ['country', formatted.country],
+            ['postal_code', formatted.postalCode],
+          ]
+          for (const [target, text] of parts)
+            if (text !== undefined) fromAddress.set(target, { field: `${field}.${target}`, value: text })
+          return
         }
-        break
-      case 'email':
-        set(field, 'email', emailOf(value), 'an email address')
-        break
-      default:
-        set(field, kind, textOf(value), 'a non-empty string')
-    }
-  })
-  for (const [target, value] of Object.entries(fromAddress)) standard[target] ??= value
+        case 'email':
+          return set(field, 'email', emailOf(value), 'an email address')
+        default:
+          return setText(field, kind, textOf(value), 'a non-empty string')
+      }
+    },
+    prefix,
+  )
+  for (const [target, { field, value }] of fromAddress) {
+    if (target in standard) continue
+    standard[target] = value === null ? null : cutText(value, MAX_TEXT_LENGTH, field, target, dropped)
+  }
 
   const applied = applyAttributes(custom, 'company', catalog, dropped)
   return { ensure: applied.ensure, body: { ...standard, ...applied.values } }
+}
+
+/** identify's `traits.company`, as the company to upsert and make the user a member of. */
+export interface CompanyOfUser extends EntityMapping {
+  companyCustomId: string
+}
+
+/**
+ * identify's reserved `traits.company` (segment-spec.md §4.1: `id`, `name`, `industry`,
+ * `employee_count`, `plan`) → the company it names, mapped like a group call's traits: its custom id
+ * is `id`, else its name (cut to 255 characters). A plain name (`"company": "Initech"`) is a company
+ * of that name. Undefined, reported, when there is neither.
+ */
+export function mapCompanyOfUser(
+  trait: CompanyTrait,
+  catalog: AttributeCatalog,
+  dropped: Dropped[],
+): CompanyOfUser | undefined {
+  const { field, value } = trait
+  const named = textOf(value)
+  if (named !== undefined) {
+    const name = cutText(named, MAX_TEXT_LENGTH, field, 'name', dropped)
+    return { companyCustomId: name, ensure: [], body: { name } }
+  }
+  if (!isObject(value)) {
+    dropped.push({ field, reason: 'company must be an object (id, name, ...) or a company name' })
+    return undefined
+  }
+  let id: string | undefined
+  const traits: JsonObject = {}
+  for (const [key, item] of Object.entries(value)) {
+    if (traitKey(key) !== 'id') traits[key] = item
+    else if (id === undefined && textOf(item) !== undefined) id = textOf(item)
+    else
+      dropped.push({ field: `${field}.${key}`, reason: 'not used for the company id (a string or a number)' })
+  }
+  const name = textOf(pick(traits, 'name'))
+  const companyCustomId =
+    id ??
+    (name === undefined
+      ? undefined
+      : cutText(name, MAX_TEXT_LENGTH, `${field}.name`, 'the company custom id', []))
+  if (companyCustomId === undefined) {
+    dropped.push({ field, reason: 'a company needs an id or a name to be found in User.com' })
+    return undefined
+  }
+  return { companyCustomId, ...mapGroup(traits, catalog, dropped, `${field}.`) }
 }

@@ -6,6 +6,10 @@ import type { JsonObject } from './util'
 // What identify takes from `context` (the destination doc: "user_agent, os, device_name,
 // device_type, language, resolution, ip_address, browser_family, browser_version, timezone,
 // current_url"). All but `timezone` are custom string attributes; `timezone` is a standard field.
+// User.com's own user fields for some of them (`browser`, `browser_language`, `os_type`,
+// `resolution`, `last_ip`) are read-only through the REST API (usercom-api.md §2.8/§2.9), and a
+// custom attribute cannot be named like a standard field: so the screen goes to `screen_resolution`,
+// and every other name here is one User.com's user object does not use.
 // `os` and the device come from context.os / context.device when the client sent them, else from
 // the user agent (ua-parser-js v1); the browser always comes from the user agent.
 
@@ -82,7 +86,7 @@ export function mapContext(context: JsonObject): ContextMapping {
     ],
     ['language', 'context.locale', text(context.locale)],
     [
-      'resolution',
+      'screen_resolution',
       'context.screen',
       width !== undefined && height !== undefined ? `${width}x${height}` : undefined,
     ],

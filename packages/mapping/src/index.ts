@@ -12,23 +12,28 @@ export {
   CreatePageViewOpSchema,
   UpsertCompanyOpSchema,
   AddCompanyMemberOpSchema,
+  CreatedValueTypeSchema,
   DroppedSchema,
   PlanSchema,
 } from './operations'
-export { planEvent, SKIP_REASONS } from './plan'
+export { planEvent, screenEventName, PlanOptionsSchema, SKIP_REASONS } from './plan'
 export { toNameStd, MAX_ATTRIBUTE_NAME_LENGTH } from './names'
 export { convertAttributeValue, MAX_STRING_VALUE_LENGTH } from './values'
 export { findAttribute } from './attributes'
-export { USER_FIELDS, MAX_NAME_LENGTH } from './user'
+export { USER_FIELDS } from './user'
+export { SIGNED_UP_AT } from './user-traits'
 export { COMPANY_FIELDS } from './company'
+export { MAX_NAME_LENGTH, MAX_TEXT_LENGTH, MAX_URL_LENGTH } from './limits'
 export type {
   AttributeValueType,
   AttributeContentType,
   AttributeDef,
   AttributeCatalog,
+  CreatedValueType,
   Operation,
   OperationKind,
   Dropped,
   Plan,
 } from './operations'
 export type { Conversion } from './values'
+export type { PlanOptions } from './plan'

@@ -43,7 +43,16 @@ export type AttributeCatalog = z.infer<typeof AttributeCatalogSchema>
 
 const JsonObject = z.record(z.string(), z.unknown())
 
-/** Create a custom attribute that does not exist yet (always as `string`, per the destination doc). */
+/**
+ * The value types the planner creates attributes with: `string`, the destination doc's rule for every
+ * trait ("it will be created with the type `string`"), and `datetime` for the one attribute that holds
+ * a date by definition, `signed_up_at` (Segment's reserved trait `createdAt`): a string would lose
+ * what User.com can do with a date (segments by age, "signed up in the last 7 days").
+ */
+export const CreatedValueTypeSchema = AttributeValueTypeSchema.extract(['string', 'datetime'])
+export type CreatedValueType = z.infer<typeof CreatedValueTypeSchema>
+
+/** Create a custom attribute that does not exist yet (as `string`; `signed_up_at` as `datetime`). */
 export const EnsureAttributeOpSchema = z.object({
   op: z.literal('ensure_attribute'),
   /** `attribute:<contentType>:<nameStd>` */
@@ -51,7 +60,7 @@ export const EnsureAttributeOpSchema = z.object({
   contentType: AttributeContentTypeSchema,
   name: z.string(),
   nameStd: z.string(),
-  valueType: z.literal('string'),
+  valueType: CreatedValueTypeSchema,
 })
 
 /** identify: `POST /users/update_or_create/` with `body` (which carries `custom_id`). Result: `{ id }`. */
@@ -73,7 +82,10 @@ export const ResolveUserOpSchema = z.object({
   needUserKey: z.boolean(),
 })
 
-/** track: `POST /events/ { user_id, ...body }`; body is `{ name, data, timestamp }` (Unix seconds). */
+/**
+ * track (and screen, when the tenant delivers screens as events): `POST /events/ { user_id, ...body }`;
+ * body is `{ name, data, timestamp }` (Unix seconds).
+ */
 export const CreateEventOpSchema = z.object({
   op: z.literal('create_event'),
   key: z.literal('event'),
@@ -99,8 +111,9 @@ export const CreatePageViewOpSchema = z.object({
 })
 
 /**
- * group: update the company with `custom_id = companyCustomId` (`PUT /companies-by-id/:id/`), or
- * create it (`POST /companies/ { custom_id, ...body }`) when it does not exist. Result: `{ id }`.
+ * group (and identify's `traits.company`): update the company with `custom_id = companyCustomId`
+ * (`PUT /companies-by-id/:id/`), or create it (`POST /companies/ { custom_id, ...body }`) when it does
+ * not exist. Result: `{ id }`.
  */
 export const UpsertCompanyOpSchema = z.object({
   op: z.literal('upsert_company'),
@@ -109,7 +122,7 @@ export const UpsertCompanyOpSchema = z.object({
   body: JsonObject,
 })
 
-/** group: `POST /companies/:id/add_member/ { user_id, user_custom_id }`. */
+/** group (and identify's `traits.company`): `POST /companies/:id/add_member/ { user_id, user_custom_id }`. */
 export const AddCompanyMemberOpSchema = z.object({
   op: z.literal('add_company_member'),
   key: z.literal('member'),
@@ -144,7 +157,7 @@ export const PlanSchema = z.object({
   customId: z.string(),
   steps: z.array(OperationSchema),
   dropped: z.array(DroppedSchema),
-  /** Set when the event is not delivered at all (screen, alias): why. `steps` is then empty. */
+  /** Set when the event is not delivered at all (alias; screen unless delivered as events): why. `steps` is then empty. */
   skipped: z.string().optional(),
 })
 export type Plan = z.infer<typeof PlanSchema>

@@ -1,15 +1,15 @@
 import { isSupportedCountry, parsePhoneNumberFromString } from 'libphonenumber-js'
 import type { CountryCode } from 'libphonenumber-js'
+import { countryCodeOf } from './country'
 import { isObject, pick } from './util'
 import type { JsonObject } from './util'
 
 // Phone numbers. User.com accepts only E.164 (`+48123456789`, usercom-api.md §2.9).
 
-/** An ISO 3166 alpha-2 code libphonenumber knows (`us`, `PL`), for numbers written without `+`. */
+/** The country a phone number written without `+` is read in: `us`, `USA`, `United States` → `US`. */
 export function phoneCountry(value: unknown): CountryCode | undefined {
-  if (typeof value !== 'string') return undefined
-  const code = value.trim().toUpperCase()
-  return code.length === 2 && isSupportedCountry(code) ? code : undefined
+  const code = countryCodeOf(value)
+  return code !== undefined && isSupportedCountry(code) ? code : undefined
 }
 
 /** The country to read phone numbers in: traits' `country`, else `address.country`, when known. */

@@ -1,22 +1,50 @@
-import { mapGroup } from './company'
+import { z } from 'zod'
+import { mapCompanyOfUser, mapGroup } from './company'
+import { MAX_TEXT_LENGTH, cutText } from './limits'
+import { mapPageView } from './page'
 import { mapIdentify } from './user'
-import { httpUrl, isObject, textOf } from './util'
+import { httpUrl, textOf } from './util'
 import type { AttributeCatalog, Dropped, Operation, Plan } from './operations'
 import type { JsonObject } from './util'
-import type { PageEvent, SegmentEvent } from '@ucd/segment'
+import type { ScreenEvent, SegmentEvent } from '@ucd/segment'
 
 // The planner: a normalised Segment event and the tenant's attribute catalog → the ordered User.com
 // operations that deliver it. Pure: no I/O, no clock, no randomness; the same input gives the same
 // plan, and every step key is stable (the executor's checkpoints). Never throws for a schema-valid
 // event.
 
-type PageViewBody = Extract<Operation, { op: 'create_page_view' }>['body']
+/** A site origin (`https://www.example.com`): an http(s) URL with no path, query, fragment or credentials. */
+function isOrigin(text: string): boolean {
+  const url = httpUrl(text)
+  return url !== undefined && url.origin === text.replace(/\/$/, '')
+}
+
+/** What a tenant may set about how its events are planned (the tenants file carries them). */
+export const PlanOptionsSchema = z.object({
+  /**
+   * The site of page calls that carry a path but no absolute URL (server-side `page` calls):
+   * an origin such as `https://www.example.com`. Without it such calls are no page view.
+   */
+  pageDomain: z
+    .string()
+    .refine(isOrigin, { error: 'pageDomain must be an origin such as https://www.example.com' })
+    .optional(),
+  /** `event`: screen calls become event occurrences (`Viewed <name> Screen`); `skip` (default): not delivered. */
+  screens: z.enum(['skip', 'event']).optional(),
+})
+export type PlanOptions = z.infer<typeof PlanOptionsSchema>
 
 /** Why screen and alias calls are not delivered. */
 export const SKIP_REASONS = {
-  screen: 'screen calls are not delivered: User.com accepts identify, track, page and group',
+  screen: 'screen calls are not delivered unless the tenant sets screens: "event"',
   alias: 'alias calls are not delivered: User.com accepts identify, track, page and group',
 } as const
+
+/** Segment's name for a screen view as an event (as its destinations name them; page: "Viewed <name> Page"). */
+export function screenEventName(event: ScreenEvent): string {
+  const name = textOf(event.name)
+  return name === undefined ? 'Loaded a Screen' : `Viewed ${name} Screen`
+}
 
 function epochMs(iso: string, fallback: string): number {
   const ms = Date.parse(iso)
@@ -25,41 +53,28 @@ function epochMs(iso: string, fallback: string): number {
   return Number.isFinite(other) ? other : 0
 }
 
-/**
- * page → the site-view body. URL, path, search, title and referrer come from `properties`, else
- * `context.page` (title falls back to the page name). Without an absolute http(s) URL there is no
- * domain for the page view: undefined, reported in `dropped`.
- */
-export function mapPageView(event: PageEvent, dropped: Dropped[]): PageViewBody | undefined {
-  const properties = event.properties
-  const page: JsonObject = isObject(event.context.page) ? event.context.page : {}
-  const fromProperties = textOf(properties.url)
-  const url = httpUrl(fromProperties ?? textOf(page.url))
-  if (url === undefined) {
-    dropped.push({
-      field: fromProperties === undefined ? 'context.page.url' : 'properties.url',
-      reason: 'no page view: it needs an absolute http(s) URL (properties.url or context.page.url)',
-    })
-    return undefined
-  }
-  const explicitPath = textOf(properties.path) ?? textOf(page.path)
-  const path = explicitPath ?? url.pathname
-  const search =
-    explicitPath === undefined ? url.search : (textOf(properties.search) ?? textOf(page.search) ?? '')
-  const body: PageViewBody = {
-    page_domain: url.origin,
-    page_path: `${path.startsWith('/') ? '' : '/'}${path}${search === '' || search.startsWith('?') ? '' : '?'}${search}`,
-    timestamp: event.timestamp,
-  }
-  const title = textOf(properties.title) ?? textOf(page.title) ?? textOf(event.name)
-  const referrer = textOf(properties.referrer) ?? textOf(page.referrer)
-  if (title !== undefined) body.page_title = title
-  if (referrer !== undefined) body.referrer = referrer
-  return body
+/** `resolve_user` and `create_event`: a track, or a screen delivered as an event. */
+function eventSteps(
+  event: SegmentEvent,
+  customId: string,
+  name: { value: string; field: string },
+  data: JsonObject,
+  dropped: Dropped[],
+): Operation[] {
+  const timestamp = Math.floor(epochMs(event.timestamp, event.receivedAt) / 1000)
+  return [
+    { op: 'resolve_user', key: 'user', customId, needUserKey: false },
+    {
+      op: 'create_event',
+      key: 'event',
+      customId,
+      body: { name: cutText(name.value, MAX_TEXT_LENGTH, name.field, 'name', dropped), data, timestamp },
+    },
+  ]
 }
 
 /** Plan the delivery of one normalised event. */
-export function planEvent(event: SegmentEvent, catalog: AttributeCatalog): Plan {
+export function planEvent(event: SegmentEvent, catalog: AttributeCatalog, options: PlanOptions = {}): Plan {
   const customId = event.userId ?? event.anonymousId ?? ''
   const dropped: Dropped[] = []
   const plan = (steps: Operation[], skipped?: string): Plan => ({
@@ -74,22 +89,29 @@ export function planEvent(event: SegmentEvent, catalog: AttributeCatalog): Plan 
   switch (event.type) {
     case 'identify': {
       const user = mapIdentify(customId, event.traits, event.context, catalog, dropped)
-      return plan([...user.ensure, { op: 'upsert_user', key: 'user', customId, body: user.body }])
+      const steps: Operation[] = [
+        ...user.ensure,
+        { op: 'upsert_user', key: 'user', customId, body: user.body },
+      ]
+      const company =
+        user.company === undefined ? undefined : mapCompanyOfUser(user.company, catalog, dropped)
+      if (company !== undefined) {
+        const { companyCustomId } = company
+        steps.push(
+          ...company.ensure,
+          { op: 'upsert_company', key: 'company', companyCustomId, body: company.body },
+          { op: 'add_company_member', key: 'member', companyCustomId, customId },
+        )
+      }
+      return plan(steps)
     }
-    case 'track': {
-      const timestamp = Math.floor(epochMs(event.timestamp, event.receivedAt) / 1000)
-      return plan([
-        { op: 'resolve_user', key: 'user', customId, needUserKey: false },
-        {
-          op: 'create_event',
-          key: 'event',
-          customId,
-          body: { name: event.event, data: event.properties, timestamp },
-        },
-      ])
-    }
+    case 'track':
+      return plan(
+        eventSteps(event, customId, { value: event.event, field: 'event' }, event.properties, dropped),
+      )
     case 'page': {
-      const body = mapPageView(event, dropped)
+      const pageDomain = options.pageDomain === undefined ? undefined : httpUrl(options.pageDomain)?.origin
+      const body = mapPageView(event, dropped, pageDomain)
       const resolve: Operation = {
         op: 'resolve_user',
         key: 'user',
@@ -112,7 +134,16 @@ export function planEvent(event: SegmentEvent, catalog: AttributeCatalog): Plan 
       ])
     }
     case 'screen':
-      return plan([], SKIP_REASONS.screen)
+      if (options.screens !== 'event') return plan([], SKIP_REASONS.screen)
+      return plan(
+        eventSteps(
+          event,
+          customId,
+          { value: screenEventName(event), field: 'name' },
+          event.properties,
+          dropped,
+        ),
+      )
     case 'alias':
       return plan([], SKIP_REASONS.alias)
     default:

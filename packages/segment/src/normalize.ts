@@ -100,7 +100,9 @@ interface Times {
 /**
  * segment-spec.md §2.3: timestamp = receivedAt - (sentAt - originalTimestamp), where the original
  * is the client's originalTimestamp, else its timestamp, else receivedAt. A forwarded event (one
- * that already carries a receivedAt that parses) keeps its receivedAt and timestamp.
+ * that already carries a receivedAt that parses) keeps its receivedAt and timestamp. A timestamp in
+ * the future ("spoofed client times can yield a future timestamp", §2.3) is clamped to receivedAt
+ * (and never later than this ingest's own receipt): nothing happens after it is received.
  */
 function computeTimes(raw: JsonObject, ctx: NormalizeContext): Times {
   const forwardedReceived = parseDateValue(raw.receivedAt)
@@ -111,7 +113,11 @@ function computeTimes(raw: JsonObject, ctx: NormalizeContext): Times {
   const corrected =
     original === undefined ? received : sent === undefined ? original : received - (sent - original)
   const kept = forwardedReceived === undefined ? undefined : parseDateValue(raw.timestamp)
-  const times: Times = { timestamp: toIsoClamped(kept ?? corrected), receivedAt: toIsoClamped(received) }
+  const latest = Number.isFinite(ownReceived) ? Math.min(received, ownReceived) : received
+  const times: Times = {
+    timestamp: toIsoClamped(Math.min(kept ?? corrected, latest)),
+    receivedAt: toIsoClamped(received),
+  }
   const forwardedOriginal = forwardedReceived === undefined ? original : parseDateValue(raw.originalTimestamp)
   if (forwardedOriginal !== undefined) times.originalTimestamp = toIsoClamped(forwardedOriginal)
   if (sent !== undefined) times.sentAt = toIsoClamped(sent)

@@ -1,4 +1,4 @@
-import type { AddBulkRun, BenchResults, DrainRun, HttpRun, MemoryItem } from '../results'
+import type { AddBulkRun, BenchResults, DrainRun, FuzzCaseResult, HttpRun, MemoryItem } from '../results'
 
 export function httpRun(target: HttpRun['target'], route: string, eventsPerSec: number): HttpRun {
   const eventsPerRequest = route === '/v1/batch' ? 100 : 1
@@ -69,6 +69,15 @@ const memoryItem = (items: number, bytesPerItem: number): MemoryItem => ({
 })
 
 /** A complete run: every target met except the latency-bound ideal at concurrency 200. */
+export function fuzzCase(
+  charClass: string,
+  field: string,
+  normalizeMs: number,
+  planMs: number,
+): FuzzCaseResult {
+  return { charClass, field, runLength: 32_000, eventBytes: 32_700, valid: true, normalizeMs, planMs }
+}
+
 export function results(): BenchResults {
   return {
     schema: 1,
@@ -138,6 +147,17 @@ export function results(): BenchResults {
       waitingEvent: memoryItem(20_000, 1860),
       dedupeMarker: memoryItem(20_000, 125),
       dlqRecord: memoryItem(20_000, 2400),
+    },
+    fuzz: {
+      repetitions: 15,
+      cases: 1540,
+      validEvents: 1508,
+      maxEventBytes: 32_768,
+      medianNormalizeMs: 0.05,
+      medianPlanMs: 0.01,
+      worstNormalize: fuzzCase('capitals', 'identify traits.<name>', 0.62, 0.3),
+      worstPlan: fuzzCase('digits + !', 'identify float attribute', 0.05, 1.8),
+      slowest: [fuzzCase('digits + !', 'identify float attribute', 0.05, 1.8)],
     },
     targets: [],
     notes: [],

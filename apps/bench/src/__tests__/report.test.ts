@@ -34,6 +34,24 @@ describe('renderReport', () => {
     expect(text).toMatch(/worker vs latency-bound ideal, 50 ms, concurrency 200\s+28%\s+>= 80%\s+MISS/)
   })
 
+  it('prints the fuzz section: the worst case of each function and the 5 ms targets', () => {
+    expect(text).toContain(
+      'Fuzz: hostile strings, in process (1540 events up to 32.0 KB, median CPU time of 15 calls each)',
+    )
+    expect(text).toMatch(
+      /^worst planEvent\s+digits \+ ! in identify float attribute\s+32,000\s+31\.9 KB\s+0\.05\s+1\.8$/m,
+    )
+    expect(text).toMatch(
+      /planEvent worst ms per hostile event \(fuzz, up to 32 KB\)\s+1\.8 ms\s+<= 5\.0 ms\s+PASS/,
+    )
+  })
+
+  it('says when no redis-server ran (--only fuzz)', () => {
+    const fuzzOnly = results()
+    delete fuzzOnly.redis
+    expect(renderReport(fuzzOnly)).toContain('no redis-server (only in-process sections ran)')
+  })
+
   it('renders the same tables as markdown', () => {
     const md = renderMarkdownReport(r)
     expect(md).toContain('| run | events/s | req/s |')

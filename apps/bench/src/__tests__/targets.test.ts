@@ -16,6 +16,8 @@ describe('checkTargets', () => {
       'redis-bytes-per-waiting-event',
       'redis-bytes-per-dedupe-marker',
       'worker-rss-c200',
+      'fuzz-normalize-ms',
+      'fuzz-plan-ms',
     ])
     expect(byId['ingest-batch-vs-addbulk']).toMatchObject({ measured: 0.6, status: 'PASS' })
     expect(byId['worker-vs-bare-0ms-c50']).toMatchObject({ measured: 0.9, status: 'PASS' })
@@ -24,6 +26,17 @@ describe('checkTargets', () => {
     expect(byId['redis-bytes-per-waiting-event']).toMatchObject({ measured: 1860, status: 'PASS' })
     expect(byId['redis-bytes-per-dedupe-marker']).toMatchObject({ measured: 125, status: 'PASS' })
     expect(byId['worker-rss-c200']).toMatchObject({ measured: 150 * 1024 * 1024, status: 'PASS' })
+    expect(byId['fuzz-normalize-ms']).toMatchObject({ measured: 0.62, status: 'PASS', unit: 'ms' })
+    expect(byId['fuzz-plan-ms']).toMatchObject({ measured: 1.8, status: 'PASS', unit: 'ms' })
+  })
+
+  it('misses the fuzz target when one hostile event takes over 5 ms', () => {
+    const r = results()
+    r.fuzz!.worstPlan = { ...r.fuzz!.worstPlan, planMs: 1200 }
+    expect(checkTargets(r).find(c => c.id === 'fuzz-plan-ms')).toMatchObject({
+      measured: 1200,
+      status: 'MISS',
+    })
   })
 
   it('misses a limit that is not met, on either side', () => {
@@ -45,7 +58,7 @@ describe('checkTargets', () => {
   it('answers N/A for what did not run', () => {
     const checks = checkTargets({})
     expect(checks.every(c => c.status === 'N/A')).toBe(true)
-    expect(checks).toHaveLength(9)
+    expect(checks).toHaveLength(11)
   })
 })
 

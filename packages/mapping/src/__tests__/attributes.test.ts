@@ -4,7 +4,7 @@ import { MAX_ATTRIBUTE_NAME_LENGTH, convertAttributeValue, planEvent, toNameStd 
 import { attr, ensured, fixtureEvents, identify, step, userBody } from './helpers'
 import type { AttributeDef } from '../index'
 
-describe('toNameStd: attribute names as User.com name_std (snake_case, at most 32 characters)', () => {
+describe('toNameStd: attribute names as User.com name_std (snake_case, at most 32 characters; longer ones shortened with a hash)', () => {
   it.each([
     ['plan', 'plan'],
     ['total billed', 'total_billed'],
@@ -20,9 +20,9 @@ describe('toNameStd: attribute names as User.com name_std (snake_case, at most 3
     ['  --padded--  ', 'padded'],
     ['Ünïcödé Näme', 'unicode_name'],
     ['Zażółć gęślą', 'zazo_c_gesla'],
-    ['this is a very long trait name that goes on and on', 'this_is_a_very_long_trait_name_t'],
+    ['this is a very long trait name that goes on and on', 'this_is_a_very_long_trait_655b70'],
     ['exactly_thirty_two_characters_xx', 'exactly_thirty_two_characters_xx'],
-    ['abcdefghijklmnopqrstuvwxyz01234 tail', 'abcdefghijklmnopqrstuvwxyz01234'],
+    ['abcdefghijklmnopqrstuvwxyz01234 tail', 'abcdefghijklmnopqrstuvwxy_ef9f0e'],
     ['名前', ''],
     ['!!!', ''],
   ])('%s → %s', (name, expected) => {
@@ -96,7 +96,7 @@ describe('"if a given trait has no respective custom attribute already defined i
   it('the attribute is named by its name_std, so User.com derives the same name_std from it', () => {
     const plan = planEvent(identify({ 'A Very Long Trait Name Over Thirty-Two Chars': 'v' }), [])
     const ensure = step(plan, 'ensure_attribute')
-    expect(ensure.name).toBe('a_very_long_trait_name_over_thir')
+    expect(ensure.name).toBe('a_very_long_trait_name_ov_4fd320')
     expect(toNameStd(ensure.name)).toBe(ensure.nameStd)
   })
 

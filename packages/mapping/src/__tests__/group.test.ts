@@ -108,7 +108,6 @@ describe('"Semantic traits that are mapped are: `address`, `description`, `email
     ['negative employees', { employees: -5 }, 'traits.employees', 'not a number of employees (size)'],
     ['fractional employees', { employees: 12.5 }, 'traits.employees', 'not a number of employees (size)'],
     ['an empty name', { name: ' ' }, 'traits.name', 'not a non-empty string (name)'],
-    ['a null email', { email: null }, 'traits.email', 'null is not sent for a standard field'],
     ['an email that is not an address', { email: 'hello' }, 'traits.email', 'not an email address (email)'],
     [
       'an empty address object',

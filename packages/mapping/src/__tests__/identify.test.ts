@@ -110,35 +110,25 @@ describe('"Traits that are mapped are: email, first_name, last_name, phone, gend
     expect(ensured(plan)).toEqual([])
   })
 
-  it.each<[string, Record<string, unknown>, Record<string, unknown>, string]>([
-    [
-      'a phone that is not a valid number is kept as the custom attribute phone',
-      { phone: 'call me' },
-      { phone: 'call me' },
-      'clientuser:phone',
-    ],
-    [
-      'a national phone without a known country',
-      { phone: '(415) 555-2671' },
-      { phone: '(415) 555-2671' },
-      'clientuser:phone',
-    ],
-    ['a too-short number', { phone: '+48 12' }, { phone: '+48 12' }, 'clientuser:phone'],
-  ])('%s', (_name, traits, expected, ensure) => {
+  it.each<[string, Record<string, unknown>]>([
+    ['a phone that is not a valid number', { phone: 'call me' }],
+    ['a national phone without a known country', { phone: '(415) 555-2671' }],
+    ['a too-short number', { phone: '+48 12' }],
+  ])('%s is dropped and reported (User.com takes only E.164; no custom attribute phone)', (_name, traits) => {
     const plan = planEvent(identify(traits), [])
-    expect(userBody(plan)).toEqual({ custom_id: 'u1', ...expected })
-    expect(userBody(plan)).not.toHaveProperty('phone_number')
-    expect(ensured(plan)).toEqual([ensure])
+    expect(userBody(plan)).toEqual({ custom_id: 'u1' })
+    expect(ensured(plan)).toEqual([])
+    expect(plan.dropped).toEqual([
+      {
+        field: 'traits.phone',
+        reason:
+          'not a phone number User.com takes (E.164; a national number needs traits.country or address.country)',
+      },
+    ])
   })
 
   it.each<[string, Record<string, unknown>, string, string]>([
-    [
-      'gender that is none of them',
-      { gender: 'other' },
-      'traits.gender',
-      'not male, female or unknown (gender)',
-    ],
-    ['null email', { email: null }, 'traits.email', 'null is not sent for a standard field'],
+    ['gender that is not a word', { gender: 7 }, 'traits.gender', 'not a gender word or 1, 2, 3 (gender)'],
     ['email as an object', { email: { a: 1 } }, 'traits.email', 'not an email address (email)'],
     [
       'email that is not an address',
@@ -194,8 +184,9 @@ describe('"Traits that are mapped are: email, first_name, last_name, phone, gend
 
   it.each([
     ['id'],
-    ['created_at'],
-    ['createdAt'],
+    ['browser'],
+    ['resolution'],
+    ['last_ip'],
     ['custom_id'],
     ['user_key'],
     ['last_seen'],
@@ -314,9 +305,9 @@ describe('"following data is extracted from context and mapped to user profile\'
     ],
     ['locale → language', { locale: 'pl-PL' }, { language: 'pl-PL' }],
     [
-      'screen → resolution',
+      "screen → screen_resolution (User.com's own `resolution` is a read-only standard field)",
       { screen: { width: 1920, height: 1080, density: 2 } },
-      { resolution: '1920x1080' },
+      { screen_resolution: '1920x1080' },
     ],
     ['half a screen is no resolution', { screen: { width: 1920 } }, {}],
     ['ip → ip_address', { ip: '8.8.8.8' }, { ip_address: '8.8.8.8' }],
@@ -351,14 +342,14 @@ describe('"following data is extracted from context and mapped to user profile\'
   it('context attributes are typed by the catalog like any custom attribute (no creation when defined)', () => {
     const plan = planEvent(identify({}, { context: { ip: '8.8.8.8', screen: { width: 1, height: 2 } } }), [
       attr('ip_address', 'string'),
-      attr('resolution', 'integer'),
+      attr('screen_resolution', 'integer'),
     ])
     expect(userBody(plan)).toEqual({ custom_id: 'u1', ip_address: '8.8.8.8' })
     expect(ensured(plan)).toEqual([])
     expect(plan.dropped).toEqual([
       {
         field: 'context.screen',
-        reason: 'not an integer: cannot be converted to integer (attribute resolution)',
+        reason: 'not an integer: cannot be converted to integer (attribute screen_resolution)',
       },
     ])
   })

@@ -10,7 +10,7 @@ import {
   planEvent,
   toNameStd,
 } from '../index'
-import type { AttributeCatalog, AttributeDef, Plan } from '../index'
+import type { AttributeCatalog, AttributeDef, Plan, PlanOptions } from '../index'
 import type { SegmentEvent } from '@ucd/segment'
 
 // For any schema-valid event and any catalog, the planner never throws, its plan passes PlanSchema,
@@ -53,6 +53,10 @@ const KNOWN_KEYS = [
   'industry',
   'size',
   'postal_code',
+  'company',
+  'employee_count',
+  'Order Completed Last 30days High Value Customers',
+  'screen_resolution',
   '名前',
   '__proto__',
   'constructor',
@@ -99,6 +103,11 @@ const oddString = fc.constantFrom(
   '{"a":1}',
   '[1,2]',
   'x'.repeat(300),
+  'y'.repeat(2100),
+  `https://example.com/${'p'.repeat(2100)}`,
+  'United States',
+  'USA',
+  'other',
   `${'x'.repeat(254)}😀`,
   'https://user:pw@example.com:8080/p?q=1#f',
 )
@@ -121,7 +130,15 @@ const bag = fc.dictionary(key, value, { maxKeys: 10 })
 
 const url = fc.oneof(
   fc.webUrl({ withQueryParameters: true, withFragments: true }),
-  fc.constantFrom('/relative', 'not a url', 'android-app://x/y', '', 'http://[::1]:80/x'),
+  fc.constantFrom(
+    '/relative',
+    'not a url',
+    'android-app://x/y',
+    '',
+    'http://[::1]:80/x',
+    '//other.host/x',
+    `https://example.com/${'p'.repeat(2100)}`,
+  ),
   fc.string(),
 )
 const userAgent = fc.oneof(
@@ -258,14 +275,25 @@ function checkWireRules(event: SegmentEvent, defs: AttributeCatalog, plan: Plan)
   }
   const defined = (contentType: string, nameStd: string) =>
     defs.some(d => d.contentType === contentType && d.nameStd === nameStd)
+  const within = (value: unknown, max: number): boolean =>
+    value === null || (typeof value === 'string' && value.length <= max)
   for (const s of plan.steps) {
     if (s.op === 'upsert_user') {
       const { body } = s
       expect(body.custom_id).toBe(plan.customId)
-      if (body.first_name !== undefined) expect((body.first_name as string).length).toBeLessThanOrEqual(40)
-      if (body.last_name !== undefined) expect((body.last_name as string).length).toBeLessThanOrEqual(40)
-      if (body.phone_number !== undefined) expect(body.phone_number).toMatch(/^\+\d{4,15}$/)
+      // The wire contract's limits (apps/usercom-sim "Rules it enforces"); null clears these fields.
+      for (const name of ['first_name', 'last_name'])
+        if (body[name] !== undefined) expect(within(body[name], 40)).toBe(true)
+      for (const name of ['city', 'region', 'country', 'timezone'])
+        if (body[name] !== undefined) expect(within(body[name], 255)).toBe(true)
+      for (const name of ['gravatar_url', 'facebook_url', 'linkedin_url', 'twitter_url', 'google_url'])
+        if (body[name] !== undefined) expect(within(body[name], 2000)).toBe(true)
+      if (body.phone_number !== undefined && body.phone_number !== null)
+        expect(body.phone_number).toMatch(/^\+\d{4,15}$/)
       if (body.gender !== undefined) expect([1, 2, 3]).toContain(body.gender)
+      if (body.tags !== undefined)
+        for (const tag of body.tags as unknown[])
+          expect(typeof tag === 'string' && tag.length > 0 && tag.length <= 255).toBe(true)
       for (const [name, v] of Object.entries(body)) {
         if (USER_FIELDS.has(name)) continue
         expect(defined('clientuser', name) || ensured.has(`clientuser:${name}`)).toBe(true)
@@ -276,34 +304,53 @@ function checkWireRules(event: SegmentEvent, defs: AttributeCatalog, plan: Plan)
       }
     }
     if (s.op === 'upsert_company') {
-      if (s.body.size !== undefined)
-        expect(Number.isSafeInteger(s.body.size) && (s.body.size as number) >= 0).toBe(true)
-      for (const name of Object.keys(s.body)) {
+      const { body } = s
+      if (body.size !== undefined && body.size !== null)
+        expect(Number.isSafeInteger(body.size) && (body.size as number) >= 0).toBe(true)
+      for (const name of ['name', 'description', 'address', 'city', 'region', 'country', 'postal_code'])
+        if (body[name] !== undefined) expect(within(body[name], 255)).toBe(true)
+      if (body.phone_numbers !== undefined)
+        expect((body.phone_numbers as unknown[]).every(n => typeof n === 'string')).toBe(true)
+      for (const name of Object.keys(body)) {
         if (COMPANY_FIELDS.has(name)) continue
         expect(defined('company', name) || ensured.has(`company:${name}`)).toBe(true)
       }
     }
-    if (s.op === 'create_event') expect(Number.isSafeInteger(s.body.timestamp)).toBe(true)
+    if (s.op === 'create_event') {
+      expect(Number.isSafeInteger(s.body.timestamp)).toBe(true)
+      expect(s.body.name.length).toBeGreaterThan(0)
+      expect(s.body.name.length).toBeLessThanOrEqual(255)
+    }
     if (s.op === 'create_page_view') {
       expect(new URL(s.body.page_domain).origin).toBe(s.body.page_domain)
       expect(s.body.page_path.startsWith('/')).toBe(true)
+      expect(s.body.page_path.length).toBeLessThanOrEqual(2000)
+      if (s.body.referrer !== undefined) expect(s.body.referrer.length).toBeLessThanOrEqual(2000)
       expect(s.body.timestamp).toBe(event.timestamp)
     }
   }
 }
 
+const options: fc.Arbitrary<PlanOptions> = fc.record(
+  {
+    pageDomain: fc.constantFrom('https://www.example.com', 'http://localhost:8080'),
+    screens: fc.constantFrom('skip' as const, 'event' as const),
+  },
+  { requiredKeys: [] },
+)
+
 describe('planEvent, for any schema-valid event and catalog (fast-check)', () => {
   it('never throws; the plan passes PlanSchema, is plain JSON, deterministic, and keeps the wire rules', () => {
     fc.assert(
-      fc.property(segmentEvent, catalog, (event, defs) => {
+      fc.property(segmentEvent, catalog, options, (event, defs, opts) => {
         const before = JSON.stringify([event, defs])
-        const plan = planEvent(event, defs)
+        const plan = planEvent(event, defs, opts)
         expect(PlanSchema.safeParse(plan).success).toBe(true)
         assertPlainJson(plan)
         const json = JSON.stringify(plan)
         expect(JSON.stringify(JSON.parse(json))).toBe(json)
         // Same input (even a copy of it) → same plan; the input is left as it was.
-        const again = planEvent(structuredClone(event), structuredClone(defs))
+        const again = planEvent(structuredClone(event), structuredClone(defs), structuredClone(opts))
         expect(JSON.stringify(again)).toBe(json)
         expect(again).toEqual(plan)
         expect(JSON.stringify([event, defs])).toBe(before)

@@ -253,10 +253,12 @@ describe('normalizeEvent: time', () => {
     ['unpadded month', '2015-2-02T00:30:08.276Z', '2015-02-02T00:30:08.276Z'],
     ['nanoseconds', '2024-05-03T19:42:50.066179717Z', '2024-05-03T19:42:50.066Z'],
     ['Go format', '2020-05-09 23:54:49.209808489 +0000 UTC m=+70366.298768264', '2020-05-09T23:54:49.209Z'],
-    ['garbage falls back to receivedAt', 'not a date', receivedAt.toISOString()],
-    ['null falls back to receivedAt', null, receivedAt.toISOString()],
+    ['garbage falls back to receivedAt', 'not a date', '2030-01-01T00:00:00.000Z'],
+    ['null falls back to receivedAt', null, '2030-01-01T00:00:00.000Z'],
   ])('parses odd client dates leniently: %s', (_name, timestamp, expected) => {
-    expect(ok(normalizeEvent({ ...track, timestamp, sentAt: null }, ctx)).timestamp).toBe(expected)
+    // Received after all of them (an earlier receipt would clamp them, see below).
+    const later = { ...ctx, receivedAt: new Date('2030-01-01T00:00:00.000Z') }
+    expect(ok(normalizeEvent({ ...track, timestamp, sentAt: null }, later)).timestamp).toBe(expected)
   })
 
   it('keeps receivedAt and timestamp of a forwarded event (it already has a receivedAt)', () => {
@@ -282,6 +284,32 @@ describe('normalizeEvent: time', () => {
       originalTimestamp: '2019-06-21T17:36:42.700Z',
     }
     expect(ok(normalizeEvent(raw, ctx)).timestamp).toBe('2019-06-21T17:36:42.712Z')
+  })
+
+  it('clamps a timestamp in the future to receivedAt (spoofed client clocks, segment-spec §2.3; User.com refuses times after 2100)', () => {
+    const event = ok(normalizeEvent({ ...track, timestamp: '2150-01-01T00:00:00Z' }, ctx))
+    expect(event).toMatchObject({
+      timestamp: receivedAt.toISOString(),
+      originalTimestamp: '2150-01-01T00:00:00.000Z',
+      receivedAt: receivedAt.toISOString(),
+    })
+  })
+
+  it('clamps after the skew correction: an event the client says happened after it was sent', () => {
+    const raw = { ...track, timestamp: '2024-01-02T03:10:00.000Z', sentAt: '2024-01-02T03:04:00.000Z' }
+    expect(ok(normalizeEvent(raw, ctx)).timestamp).toBe(receivedAt.toISOString())
+  })
+
+  it('a timestamp one millisecond before receipt is kept', () => {
+    const raw = { ...track, timestamp: '2024-01-02T03:04:05.677Z' }
+    expect(ok(normalizeEvent(raw, ctx)).timestamp).toBe('2024-01-02T03:04:05.677Z')
+  })
+
+  it('clamps a forwarded event to its receivedAt, and to this ingest\'s receipt when that is earlier', () => {
+    const forwarded = { ...track, receivedAt: '2019-06-21T17:36:42.812Z', timestamp: '2150-01-01T00:00:00Z' }
+    expect(ok(normalizeEvent(forwarded, ctx)).timestamp).toBe('2019-06-21T17:36:42.812Z')
+    const fromTheFuture = { ...track, receivedAt: '2150-01-01T00:00:00Z', timestamp: '2150-01-01T00:00:00Z' }
+    expect(ok(normalizeEvent(fromTheFuture, ctx)).timestamp).toBe(receivedAt.toISOString())
   })
 
   it('never produces a date outside 0000..9999, even from absurd skew', () => {
