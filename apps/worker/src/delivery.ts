@@ -1,12 +1,12 @@
+import type { Tenant } from '@ucd/config'
+import { createExecutor } from '@ucd/delivery'
 import {
   combineRateLimiters,
-  createExecutor,
   createRedisRateLimiter,
   createUsercomClient,
   type RateLimiter,
 } from '@ucd/usercom-client'
-import type { Tenant } from '@ucd/config'
-import type { DeliveryPortContext, DeliveryPortFactory } from './worker'
+import type { DeliveryPortContext, DeliveryPortFactory } from './port'
 
 /**
  * The limit on a tenant's requests to User.com: `USERCOM_MAX_RPS` over all tenants and the tenant's

@@ -1,23 +1,7 @@
+// What others import: apps/admin's story test builds a worker with the real delivery; the port types
+// are buildWorker's signature (a caller may bring its own delivery). main.ts is the process entry.
 export { buildWorker } from './worker'
-export type {
-  BuildWorkerOptions,
-  BuiltWorker,
-  DeliveryPort,
-  DeliveryPortContext,
-  DeliveryPortFactory,
-  JobResult,
-} from './worker'
+export type { BuildWorkerOptions, BuiltWorker } from './worker'
+export type { DeliveryPort, DeliveryPortContext, DeliveryPortFactory } from './port'
 export { usercomDelivery } from './delivery'
 export { buildHealthServer } from './health'
-export {
-  classify,
-  decide,
-  backoffDelay,
-  InvalidJobError,
-  DEFAULT_RETRY_AFTER_MS,
-  MAX_RETRY_AFTER_MS,
-} from './policy'
-export type { Decision, Failure, FailureKind, BackoffContext, DecideContext } from './policy'
-export { createWorkerMetrics, QUEUE_STATES } from './metrics'
-export { heapGrowingFlag, HEAP_GROWING_PERCENT } from './heap'
-export type { WorkerMetrics } from './metrics'

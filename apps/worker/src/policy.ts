@@ -1,11 +1,12 @@
 import type { DeadLetterReason } from '@ucd/queue'
+import { isUsercomError, type UsercomErrorKind, type UsercomRateLimitedError } from '@ucd/usercom-client'
 
 /**
  * The failure taxonomy of design.md, as the worker sees it. `packages/usercom-client` classifies HTTP
  * failures once (its errors carry `kind`); this module maps every kind onto what BullMQ does, and is
  * the only place that does so.
  */
-export type FailureKind = 'rate_limited' | 'retryable' | 'forbidden' | 'unauthorized' | 'rejected' | 'invalid'
+export type FailureKind = UsercomErrorKind | 'invalid'
 
 export interface Failure {
   kind: FailureKind
@@ -30,43 +31,33 @@ export class InvalidJobError extends Error {
   }
 }
 
-const KINDS = new Set<FailureKind>([
-  'rate_limited',
-  'retryable',
-  'forbidden',
-  'unauthorized',
-  'rejected',
-  'invalid',
-])
-
-interface Classified {
-  kind?: unknown
-  code?: unknown
-  message?: unknown
-  status?: unknown
-  response?: unknown
-  retryAfterMs?: unknown
-}
-
 /**
- * Reads a thrown value as a Failure. Errors from the User.com client and InvalidJobError carry their
- * `kind`; anything else (a Redis hiccup, a bug) is treated as retryable, so it is retried within the
- * retry window and never silently dropped.
+ * Reads a thrown value as a Failure: an error of the User.com client (`isUsercomError`) by its kind, an
+ * InvalidJobError as `invalid`; anything else (a Redis hiccup, a bug) is retryable, so it is retried
+ * within the retry window and never silently dropped.
  */
 export function classify(error: unknown): Failure {
-  const e = (typeof error === 'object' && error !== null ? error : {}) as Classified
-  const message = typeof e.message === 'string' ? e.message : String(error)
-  if (typeof e.kind === 'string' && KINDS.has(e.kind as FailureKind)) {
+  const message = messageOf(error)
+  if (isUsercomError(error)) {
+    // Read defensively: an error from another copy of the client (another realm) is a plain object.
+    const { retryAfterMs } = error as Partial<UsercomRateLimitedError>
     return {
-      kind: e.kind as FailureKind,
-      code: typeof e.code === 'string' ? e.code : 'UCD_ERR_UNKNOWN',
+      kind: error.kind,
+      code: error.code,
       message,
-      status: typeof e.status === 'number' ? e.status : undefined,
-      response: typeof e.response === 'string' ? e.response : undefined,
-      retryAfterMs: typeof e.retryAfterMs === 'number' ? e.retryAfterMs : undefined,
+      status: typeof error.status === 'number' ? error.status : undefined,
+      response: typeof error.response === 'string' ? error.response : undefined,
+      retryAfterMs: typeof retryAfterMs === 'number' ? retryAfterMs : undefined,
     }
   }
+  if (error instanceof InvalidJobError) return { kind: 'invalid', code: error.code, message }
   return { kind: 'retryable', code: 'UCD_ERR_INTERNAL', message }
+}
+
+/** The message of whatever was thrown (an Error's, a plain object's `message`, else the value as text). */
+function messageOf(error: unknown): string {
+  const { message } = (typeof error === 'object' && error !== null ? error : {}) as { message?: unknown }
+  return typeof message === 'string' ? message : String(error)
 }
 
 export type Decision =
@@ -103,13 +94,11 @@ export function decide(failure: Failure, context: DecideContext): Decision {
         ? { action: 'dead_letter', reason: 'exhausted' }
         : { action: 'retry' }
     case 'forbidden':
-      return { action: 'dead_letter', reason: 'forbidden' }
     case 'unauthorized':
-      return { action: 'dead_letter', reason: 'unauthorized' }
     case 'rejected':
-      return { action: 'dead_letter', reason: 'rejected' }
     case 'invalid':
-      return { action: 'dead_letter', reason: 'invalid' }
+      // Dead-lettered at once, under the kind's own name (DEAD_LETTER_KINDS, plus `invalid`).
+      return { action: 'dead_letter', reason: failure.kind }
   }
 }
 

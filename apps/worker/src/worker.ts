@@ -1,50 +1,25 @@
-import { randomUUID } from 'node:crypto'
-import { Worker, type Job, type MinimalJob } from 'bullmq'
-import type { Redis } from 'ioredis'
+import { Worker, type MinimalJob } from 'bullmq'
 import type { Config, Tenant } from '@ucd/config'
 import type { Logger } from '@ucd/logger'
-import type { Dropped } from '@ucd/mapping'
 import {
   createDeadLetterQueue,
   createEventsQueue,
   createRedisConnection,
-  deadLetterJobId,
-  DeadLetterRecordSchema,
   EVENTS_QUEUE,
-  EventJobDataSchema,
-  MAX_DLQ_RESPONSE_CHARS,
   type DeadLetterQueue,
-  type DeadLetterReason,
-  type DeadLetterRecord,
-  type DeliveryState,
   type EventJobData,
   type EventsQueue,
 } from '@ucd/queue'
-import { isObject, type SegmentEvent } from '@ucd/segment'
-import type { z } from 'zod'
+import { createDeadLetterWriter } from './dead-letter'
+import { firstAttemptOf, jobDataOf } from './job-data'
 import { createWorkerMetrics, type WorkerMetrics } from './metrics'
-import { backoffDelay, classify, decide, InvalidJobError, type Failure } from './policy'
+import { backoffDelay } from './policy'
+import type { DeliveryPort, DeliveryPortFactory } from './port'
+import { createProcessor, type JobResult } from './processor'
+import { startSweeper } from './sweeper'
 
-/** What the worker needs from the User.com side: run one event's plan, resuming from checkpoints. */
-export interface DeliveryPort {
-  deliver(
-    event: SegmentEvent,
-    options: {
-      checkpoints: Readonly<Record<string, unknown>>
-      onStep: (key: string, result: unknown) => void
-    },
-  ): Promise<{ skipped?: string | undefined; dropped: readonly Dropped[] }>
-}
-
-export interface DeliveryPortContext {
-  config: Config
-  /** A connection for caches and rate limiters (waits while Redis is away). */
-  redis: Redis
-  metrics: WorkerMetrics
-  logger: Logger
-}
-
-export type DeliveryPortFactory = (tenant: Tenant, context: DeliveryPortContext) => DeliveryPort
+// Wires one worker process: Redis connections, the queues, the job processor (processor.ts), the
+// failed-job sweeper (sweeper.ts), readiness and a draining close.
 
 export interface BuildWorkerOptions {
   config: Config
@@ -58,11 +33,6 @@ export interface BuildWorkerOptions {
   /** Injectable for tests of the policy's edges. */
   random?: () => number
   now?: () => number
-}
-
-export interface JobResult {
-  outcome: 'delivered' | 'skipped' | 'dead_lettered'
-  reason?: string
 }
 
 export interface BuiltWorker {
@@ -85,70 +55,6 @@ export interface BuiltWorker {
 
 interface RedisBackendLike {
   blockingClient?: Promise<{ status?: string }>
-}
-
-/** How long one sweep may hold the lock (a sweep of 100 jobs takes well under a second). */
-const SWEEP_LOCK_MS = 60_000
-/** Deletes the lock only if it is still ours (it may have expired and been taken since). */
-const RELEASE_LOCK_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`
-
-/** Job data read defensively: the data of an invalid job may be anything, and it must still be dead-lettered. */
-const jobDataOf = (data: unknown): Partial<EventJobData> => (isObject(data) ? data : {})
-
-/** When a job was first tried: its stored time (a finite number, whoever wrote it), else `otherwise`. */
-function firstAttemptOf(data: Partial<EventJobData>, otherwise: number): number {
-  const stored: unknown = data.delivery?.firstAttemptAt
-  return typeof stored === 'number' && Number.isFinite(stored) ? stored : otherwise
-}
-
-/** The `invalid` failure of job data that is not an event job. */
-function invalidJobData(error: z.ZodError): InvalidJobError {
-  const where = error.issues.map(i => `${i.path.join('.')}: ${i.message}`).join('; ')
-  return new InvalidJobError('UCD_ERR_INVALID_JOB', `job data does not match the event job schema (${where})`)
-}
-
-/**
- * The dead-letter record of a job, whatever its data (an `invalid` job's may be anything): the
- * original event as far as the record's schema allows (a value that is not an object is kept as
- * `{ original }`), a time that cannot be read is left out (`receivedAt`) or is now, so building the
- * record never throws and the job always leaves the queue.
- */
-function deadLetterRecord(input: {
-  data: unknown
-  reason: DeadLetterReason
-  failure: Failure
-  attempts: number
-  firstAttemptAt: number
-  now: number
-  sourceJobId: string
-}): DeadLetterRecord {
-  const raw = isObject(input.data) ? input.data : {}
-  const iso = (ms: number): string => {
-    const at = new Date(ms)
-    return Number.isNaN(at.getTime()) ? new Date(input.now).toISOString() : at.toISOString()
-  }
-  const receivedAt = DeadLetterRecordSchema.shape.receivedAt.safeParse(raw.receivedAt)
-  const replay = isObject(raw.replay) ? raw.replay : {}
-  const replays = replay.count
-  return DeadLetterRecordSchema.parse({
-    tenantId: typeof raw.tenantId === 'string' && raw.tenantId !== '' ? raw.tenantId : 'unknown',
-    event: isObject(raw.event) ? raw.event : raw.event === undefined ? {} : { original: raw.event },
-    reason: input.reason,
-    status: Number.isInteger(input.failure.status) ? input.failure.status : undefined,
-    response: truncate(input.failure.response),
-    error: { code: input.failure.code, message: input.failure.message.slice(0, 1000) },
-    attempts: Math.max(0, Math.floor(input.attempts) || 0),
-    firstAttemptAt: iso(input.firstAttemptAt),
-    deadAt: iso(input.now),
-    sourceJobId: input.sourceJobId,
-    receivedAt: receivedAt.success ? receivedAt.data : undefined,
-    replays: typeof replays === 'number' && Number.isInteger(replays) && replays >= 0 ? replays : 0,
-  })
-}
-
-function truncate(text: string | undefined): string | undefined {
-  if (text === undefined) return undefined
-  return text.length > MAX_DLQ_RESPONSE_CHARS ? `${text.slice(0, MAX_DLQ_RESPONSE_CHARS)}…[truncated]` : text
 }
 
 export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
@@ -177,116 +83,17 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     }
     return port
   }
+  const writeDeadLetter = createDeadLetterWriter({ deadLetter, metrics, now })
 
-  async function writeDeadLetter(
-    job: Job<EventJobData, JobResult, string>,
-    reason: DeadLetterReason,
-    failure: Failure,
-    firstAttemptAt: number,
-  ): Promise<void> {
-    const record = deadLetterRecord({
-      data: job.data,
-      reason,
-      failure,
-      attempts: job.attemptsMade + 1,
-      firstAttemptAt,
-      now: now(),
-      sourceJobId: job.id ?? 'unknown',
-    })
-    // Same id on a repeat (a crash between this add and the job's completion): BullMQ ignores it.
-    await deadLetter.add(reason, record, { jobId: deadLetterJobId(record.sourceJobId, record.replays) })
-    metrics.deadLettered.inc({ reason })
-  }
-
-  async function saveProgress(
-    job: Job<EventJobData, JobResult, string>,
-    delivery: DeliveryState,
-  ): Promise<void> {
-    await job.updateData({ ...job.data, delivery })
-  }
-
-  const processor = async (job: Job<EventJobData, JobResult, string>): Promise<JobResult> => {
-    const started = now()
-    const raw = jobDataOf(job.data)
-    const firstAttemptAt = firstAttemptOf(raw, job.processedOn ?? started)
-    const type = typeof raw.event?.type === 'string' ? raw.event.type : 'unknown'
-    // The job's child logger, made on first use: most jobs log nothing at the default level, and a
-    // child per job (bindings scrubbed and serialised) was a measurable share of a delivery's CPU.
-    let jobLog: Logger | undefined
-    const log = (): Logger =>
-      (jobLog ??= logger.child({
-        jobId: job.id,
-        tenantId: raw.tenantId,
-        messageId: raw.event?.messageId,
-        type,
-        attempt: job.attemptsMade + 1,
-      }))
-    const checkpoints: Record<string, unknown> = { ...raw.delivery?.checkpoints }
-    // Set by every step that ran: a new key, or a new value under an existing one (a re-resolved user).
-    let stepsRan = false
-    try {
-      const parsed = EventJobDataSchema.safeParse(job.data)
-      if (!parsed.success) throw invalidJobData(parsed.error)
-      const tenant = config.tenants.byId(parsed.data.tenantId)
-      if (!tenant?.usercom) {
-        throw new InvalidJobError(
-          'UCD_ERR_UNKNOWN_TENANT',
-          `tenant "${parsed.data.tenantId}" is not configured`,
-        )
-      }
-      const result = await deliveryFor(tenant).deliver(parsed.data.event, {
-        checkpoints,
-        onStep: (key, value) => {
-          checkpoints[key] = value
-          stepsRan = true
-        },
-      })
-      if (result.dropped.length > 0) {
-        metrics.dropped.inc({ type }, result.dropped.length)
-        log().info({ dropped: result.dropped }, 'values left out of the delivery')
-      }
-      if (result.skipped !== undefined) {
-        metrics.deliveries.inc({ type, outcome: 'skipped' })
-        log().info({ reason: result.skipped }, 'not delivered: not a call this destination takes')
-        return { outcome: 'skipped', reason: result.skipped }
-      }
-      metrics.deliveries.inc({ type, outcome: 'delivered' })
-      metrics.lag.observe(Math.max(0, now() - Date.parse(parsed.data.receivedAt)) / 1000)
-      if (logger.isLevelEnabled('debug')) log().debug({ ms: now() - started }, 'delivered')
-      return { outcome: 'delivered' }
-    } catch (error) {
-      const failure = classify(error)
-      const decision = decide(failure, { firstAttemptAt, now: now(), retryWindowMs })
-      const progressChanged = stepsRan || !raw.delivery?.firstAttemptAt
-      switch (decision.action) {
-        case 'dead_letter':
-          await writeDeadLetter(job, decision.reason, failure, firstAttemptAt)
-          metrics.deliveries.inc({ type, outcome: 'dead_lettered' })
-          log().warn({ reason: decision.reason, code: failure.code, status: failure.status }, 'dead-lettered')
-          return { outcome: 'dead_lettered', reason: decision.reason }
-        case 'pause':
-          if (progressChanged) await saveProgress(job, { firstAttemptAt, checkpoints })
-          metrics.retries.inc({ kind: failure.kind, code: failure.code })
-          metrics.deliveries.inc({ type, outcome: 'paused' })
-          log().info(
-            { pauseMs: decision.delayMs, code: failure.code },
-            'rate limited by User.com: pausing the queue',
-          )
-          await worker.rateLimit(decision.delayMs)
-          throw Worker.RateLimitError()
-        case 'retry':
-          if (progressChanged) await saveProgress(job, { firstAttemptAt, checkpoints })
-          metrics.retries.inc({ kind: failure.kind, code: failure.code })
-          metrics.deliveries.inc({ type, outcome: 'retried' })
-          log().info(
-            { code: failure.code, status: failure.status, err: error },
-            'delivery failed, will retry',
-          )
-          throw error instanceof Error ? error : new Error(failure.message)
-      }
-    }
-  }
-
+  const processor = createProcessor({
+    config,
+    logger,
+    metrics,
+    deliveryFor,
+    writeDeadLetter,
+    pause: delayMs => worker.rateLimit(delayMs),
+    now,
+  })
   const worker = new Worker<EventJobData, JobResult, string>(EVENTS_QUEUE, processor, {
     connection,
     prefix,
@@ -315,56 +122,14 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
   worker.on('error', err => logger.error({ err }, 'worker error'))
   worker.on('stalled', jobId => logger.warn({ jobId }, 'job stalled (its worker stopped); it will run again'))
 
-  // Jobs BullMQ fails on its own (stalled too often, too many started attempts) are moved to the DLQ
-  // as `exhausted` (as `invalid` when their data is not an event job), so nothing waits unnoticed in
-  // the failed set. Each job on its own: one that cannot be moved is logged and left for the next pass.
-  // One sweeper at a time across all worker processes: two sweeping the same snapshot could remove a
-  // job that an operator replayed (same id) between one's move and the other's remove.
-  const sweepLockKey = `${prefix}:sweep-lock`
-  async function sweepFailed(): Promise<number> {
-    const token = randomUUID()
-    if ((await connection.set(sweepLockKey, token, 'PX', SWEEP_LOCK_MS, 'NX')) === null) return 0
-    try {
-      return await sweepLocked()
-    } finally {
-      await connection
-        .eval(RELEASE_LOCK_LUA, 1, sweepLockKey, token)
-        .catch((err: unknown) => logger.warn({ err }, 'could not release the sweep lock; it expires'))
-    }
-  }
-  async function sweepLocked(): Promise<number> {
-    const failed = await events.getFailed(0, 99)
-    let moved = 0
-    for (const job of failed) {
-      try {
-        // Still failed? (A retry or a replay since the snapshot makes it someone else's.)
-        if (job.id === undefined || (await events.getJobState(job.id)) !== 'failed') continue
-        const data: unknown = job.data
-        const firstAttemptAt = firstAttemptOf(jobDataOf(data), job.processedOn ?? job.timestamp)
-        const parsed = EventJobDataSchema.safeParse(data)
-        const invalid = parsed.success ? undefined : invalidJobData(parsed.error)
-        const failedReason = job.failedReason || 'failed'
-        await writeDeadLetter(
-          job as Job<EventJobData, JobResult, string>,
-          invalid ? 'invalid' : 'exhausted',
-          invalid
-            ? { kind: 'invalid', code: invalid.code, message: `${invalid.message}; failed: ${failedReason}` }
-            : { kind: 'retryable', code: 'UCD_ERR_JOB_FAILED', message: failedReason },
-          firstAttemptAt,
-        )
-        await job.remove().catch(() => undefined)
-        moved += 1
-      } catch (err) {
-        logger.warn({ err, jobId: job.id }, 'could not move a failed job to the DLQ; will try again')
-      }
-    }
-    return moved
-  }
-  let sweeping: Promise<unknown> = Promise.resolve()
-  const sweeper = setInterval(() => {
-    sweeping = sweepFailed().catch(err => logger.warn({ err }, 'could not move failed jobs to the DLQ'))
-  }, options.sweepIntervalMs ?? 30_000)
-  sweeper.unref()
+  const sweeper = startSweeper({
+    connection,
+    events,
+    prefix,
+    writeDeadLetter,
+    logger,
+    intervalMs: options.sweepIntervalMs ?? 30_000,
+  })
 
   let closed = false
   const run = (): void => {
@@ -379,7 +144,7 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     deadLetter,
     metrics,
     run,
-    sweepFailed,
+    sweepFailed: () => sweeper.sweepFailed(),
     async isReady() {
       if (closed || !worker.isRunning() || connection.status !== 'ready') return false
       const blocking = await ((worker.backend as unknown as RedisBackendLike).blockingClient ??
@@ -389,8 +154,7 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     async close(drainTimeoutMs = config.worker.drainTimeoutMs) {
       if (closed) return { drained: true }
       closed = true
-      clearInterval(sweeper)
-      await sweeping
+      await sweeper.stop()
       let timer: NodeJS.Timeout | undefined
       const graceful = worker.close().then(() => true)
       const timeout = new Promise<boolean>(resolve => {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 
 // What a Segment event becomes in User.com: an ordered list of operations that
-// packages/usercom-client's executor runs. This file is the contract between the planner (pure,
+// packages/delivery's executor runs. This file is the contract between the planner (pure,
 // this package) and the executor (I/O). Every operation has a `key`, unique within its plan and
 // stable across re-planning of the same event, used as the checkpoint name: a retried delivery
 // skips the keys that already succeeded.

@@ -2,7 +2,6 @@ export {
   EVENTS_QUEUE,
   DEAD_LETTER_QUEUE,
   DEAD_LETTER_REASONS,
-  MAX_DLQ_RESPONSE_CHARS,
   EventJobDataSchema,
   DeliveryStateSchema,
   DeadLetterReasonSchema,

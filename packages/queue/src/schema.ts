@@ -1,4 +1,5 @@
 import { SegmentEventSchema } from '@ucd/segment'
+import { DEAD_LETTER_KINDS, MAX_RESPONSE_TEXT_LENGTH } from '@ucd/usercom-client'
 import { z } from 'zod'
 
 /** Queue names (under QUEUE_PREFIX). */
@@ -29,12 +30,14 @@ export const EventJobDataSchema = z.object({
 })
 export type EventJobData = z.infer<typeof EventJobDataSchema>
 
-export const DEAD_LETTER_REASONS = ['forbidden', 'unauthorized', 'rejected', 'exhausted', 'invalid'] as const
+/**
+ * Why an event was dead-lettered: the User.com failure kinds that dead-letter at once (`forbidden`,
+ * `unauthorized`, `rejected`, declared by @ucd/usercom-client), `exhausted` (the retry window was spent)
+ * and `invalid` (the job cannot be mapped).
+ */
+export const DEAD_LETTER_REASONS = [...DEAD_LETTER_KINDS, 'exhausted', 'invalid'] as const
 export const DeadLetterReasonSchema = z.enum(DEAD_LETTER_REASONS)
 export type DeadLetterReason = z.infer<typeof DeadLetterReasonSchema>
-
-/** Longest response body kept in a dead-letter record. */
-export const MAX_DLQ_RESPONSE_CHARS = 2048
 
 /** One `dead-letter` job: an event User.com refused, or that could not be delivered, and why. */
 export const DeadLetterRecordSchema = z.object({
@@ -44,11 +47,8 @@ export const DeadLetterRecordSchema = z.object({
   reason: DeadLetterReasonSchema,
   /** HTTP status of the response that decided it, when there was one. */
   status: z.number().int().optional(),
-  /** Response body, truncated to MAX_DLQ_RESPONSE_CHARS, secrets removed. */
-  response: z
-    .string()
-    .max(MAX_DLQ_RESPONSE_CHARS + 32)
-    .optional(),
+  /** Response body, secrets removed, truncated by @ucd/usercom-client's `truncateResponse`. */
+  response: z.string().max(MAX_RESPONSE_TEXT_LENGTH).optional(),
   /** Stable error code (e.g. UC_ERR_FORBIDDEN) and message. */
   error: z.object({ code: z.string(), message: z.string() }),
   /** Attempts made before it was dead-lettered. */

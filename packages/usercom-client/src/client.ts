@@ -5,12 +5,12 @@ import { scrub } from '@ucd/logger'
 import axios, { type AxiosInstance, type AxiosResponse } from 'axios'
 import type { z } from 'zod'
 import {
-  MAX_ERROR_RESPONSE_CHARS,
   UsercomBadResponseError,
   UsercomNetworkError,
   UsercomRejectedError,
   UsercomTimeoutError,
   errorForStatus,
+  truncateResponse,
   type UsercomErrorDetails,
 } from './errors'
 import {
@@ -70,7 +70,10 @@ export interface UsercomClient {
   upsertUser(body: UpsertUserBody): Promise<UpsertUserResult>
   /** `GET /users/:id/`; null when there is none (404). */
   getUser(id: number): Promise<UsercomUser | null>
-  /** `GET /users-by-id/:custom_id/`; null when there is none (404). */
+  /**
+   * `GET /users-by-id/:custom_id/`; null when there is none (404). Not called by delivery yet: kept for
+   * the anonymous → identified merge (issue 16), which looks both users up by custom id before merging.
+   */
   getUserByCustomId(customId: string): Promise<UsercomUser | null>
   /** `GET /attributes/`, following `next` across every page. */
   listAttributes(): Promise<UsercomAttribute[]>
@@ -175,10 +178,7 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
   const responseText = (data: unknown): string | undefined => {
     if (data === undefined || data === null || data === '') return undefined
     const text = typeof data === 'string' ? data : JSON.stringify(data)
-    const clean = scrub(text, { secrets }) as string
-    return clean.length > MAX_ERROR_RESPONSE_CHARS
-      ? `${clean.slice(0, MAX_ERROR_RESPONSE_CHARS)}…[truncated]`
-      : clean
+    return truncateResponse(scrub(text, { secrets }) as string)
   }
 
   async function send<S extends z.ZodType>(call: Call<S>): Promise<AxiosResponse<unknown>> {

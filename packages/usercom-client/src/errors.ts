@@ -1,8 +1,25 @@
 // The failure taxonomy of design.md, decided once, here at the HTTP boundary. Every failure of a
 // User.com call is one of these classes; the worker switches on `kind` (or `code`), never on text.
 
-/** What the worker does with a failure (design.md, Failure taxonomy). */
-export type UsercomErrorKind = 'rate_limited' | 'retryable' | 'forbidden' | 'unauthorized' | 'rejected'
+/** What the worker does with a failure (design.md, Failure taxonomy): the kinds, declared here only. */
+export const USERCOM_ERROR_KINDS = [
+  'rate_limited',
+  'retryable',
+  'forbidden',
+  'unauthorized',
+  'rejected',
+] as const
+export type UsercomErrorKind = (typeof USERCOM_ERROR_KINDS)[number]
+
+/**
+ * The kinds that are dead-lettered at once, each under its own name as the DLQ reason (`@ucd/queue`
+ * derives its `DeadLetterReason` from these, plus its own `exhausted` and `invalid`).
+ */
+export const DEAD_LETTER_KINDS = [
+  'forbidden',
+  'unauthorized',
+  'rejected',
+] as const satisfies readonly UsercomErrorKind[]
 
 /** Stable error codes. */
 export const USERCOM_ERROR_CODES = {
@@ -27,8 +44,20 @@ export const USERCOM_ERROR_CODES = {
 } as const
 export type UsercomErrorCode = (typeof USERCOM_ERROR_CODES)[keyof typeof USERCOM_ERROR_CODES]
 
-/** Longest response body kept on an error (same as @ucd/queue's MAX_DLQ_RESPONSE_CHARS). */
+/** Longest part of a response body kept: on an error, and so in a dead-letter record. The one limit. */
 export const MAX_ERROR_RESPONSE_CHARS = 2048
+const TRUNCATION_MARK = '…[truncated]'
+/** Longest text `truncateResponse` returns (the kept part and the mark): the bound a DLQ record checks. */
+export const MAX_RESPONSE_TEXT_LENGTH = MAX_ERROR_RESPONSE_CHARS + TRUNCATION_MARK.length
+
+/**
+ * A response body cut to MAX_ERROR_RESPONSE_CHARS, marked `…[truncated]` when cut. The one truncation
+ * of response bodies; idempotent (a truncated text comes back as it is), so any holder may apply it.
+ */
+export function truncateResponse(text: string): string {
+  if (text.length <= MAX_ERROR_RESPONSE_CHARS) return text
+  return `${text.slice(0, MAX_ERROR_RESPONSE_CHARS)}${TRUNCATION_MARK}`
+}
 
 export interface UsercomErrorDetails {
   /** Route template of the call, e.g. `POST /events/`. */
@@ -153,7 +182,10 @@ export function classifyStatus(status: number): UsercomErrorKind | undefined {
   return 'rejected'
 }
 
-/** True for any error of this taxonomy, also across realms (checks `name` and `code` too). */
+/**
+ * True for any error of this taxonomy, also across realms (another copy of this module): then by a
+ * `code` of USERCOM_ERROR_CODES and a `kind` of USERCOM_ERROR_KINDS.
+ */
 export function isUsercomError(error: unknown): error is UsercomError {
   if (error instanceof UsercomError) return true
   if (typeof error !== 'object' || error === null) return false
@@ -161,7 +193,8 @@ export function isUsercomError(error: unknown): error is UsercomError {
   return (
     typeof code === 'string' &&
     (Object.values(USERCOM_ERROR_CODES) as string[]).includes(code) &&
-    typeof kind === 'string'
+    typeof kind === 'string' &&
+    (USERCOM_ERROR_KINDS as readonly string[]).includes(kind)
   )
 }
 

@@ -1,68 +1,21 @@
-export { createUsercomClient, encodePathSegment, ENDPOINTS } from './client'
-export type {
-  UsercomClient,
-  UsercomClientOptions,
-  UsercomResponseInfo,
-  UsercomEndpoint,
-  RateLimiter,
-} from './client'
+// What other packages import: @ucd/delivery (the client, the errors it tells apart, the attribute shape),
+// apps/worker (the client and rate limiters; the taxonomy for its policy), @ucd/queue (the kinds that
+// name dead-letter reasons, the response bound). The rest of this package is reached through these.
+export { createUsercomClient, ENDPOINTS } from './client'
+export type { UsercomClient, RateLimiter } from './client'
 export {
-  UsercomError,
+  UsercomForbiddenError,
+  UsercomNotFoundError,
   UsercomRateLimitedError,
+  UsercomRejectedError,
   UsercomServerError,
   UsercomTimeoutError,
-  UsercomNetworkError,
-  UsercomBadResponseError,
-  UsercomForbiddenError,
-  UsercomUnauthorizedError,
-  UsercomRejectedError,
-  UsercomNotFoundError,
-  USERCOM_ERROR_CODES,
-  MAX_ERROR_RESPONSE_CHARS,
-  classifyStatus,
+  DEAD_LETTER_KINDS,
+  MAX_RESPONSE_TEXT_LENGTH,
   isUsercomError,
   parseRetryAfter,
+  truncateResponse,
 } from './errors'
-export type { UsercomErrorKind, UsercomErrorCode, UsercomErrorDetails } from './errors'
+export type { UsercomErrorKind } from './errors'
 export { createRedisRateLimiter, combineRateLimiters } from './rate-limiter'
-export type { RedisRateLimiterOptions } from './rate-limiter'
-export {
-  UpsertUserBodySchema,
-  CreateAttributeBodySchema,
-  CreateEventBodySchema,
-  CreateSiteViewBodySchema,
-  CompanyBodySchema,
-  CreateCompanyBodySchema,
-  AddMemberBodySchema,
-  UpsertUserResultSchema,
-  UsercomUserSchema,
-  UsercomAttributeSchema,
-  AttributesPageSchema,
-  CreateEventResultSchema,
-  CreateSiteViewResultSchema,
-  UsercomCompanySchema,
-  AddMemberResultSchema,
-} from './schemas'
-export type {
-  UpsertUserBody,
-  CreateAttributeBody,
-  CreateEventBody,
-  CreateSiteViewBody,
-  CompanyBody,
-  CreateCompanyBody,
-  AddMemberBody,
-  UpsertUserResult,
-  UsercomUser,
-  UsercomAttribute,
-  AttributesPage,
-  CreateEventResult,
-  CreateSiteViewResult,
-  UsercomCompany,
-  AddMemberResult,
-} from './schemas'
-export { createExecutor } from './executor'
-export type { Executor, ExecutorOptions, DeliverOptions, DeliveryResult, Checkpoints } from './executor'
-export { IdentitySchema } from './identity-cache'
-export type { Identity } from './identity-cache'
-export { CatalogSnapshotSchema, toCatalog } from './catalog-cache'
-export type { CatalogSnapshot } from './catalog-cache'
+export type { UsercomAttribute } from './schemas'

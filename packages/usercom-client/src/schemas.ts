@@ -1,4 +1,3 @@
-import { AttributeContentTypeSchema, AttributeValueTypeSchema } from '@ucd/mapping'
 import { z } from 'zod'
 
 // Request bodies and responses of the User.com calls delivery makes (WIRE.md). Responses are parsed
@@ -13,11 +12,14 @@ const NullableString = z.string().nullable().optional()
 export const UpsertUserBodySchema = z.looseObject({ custom_id: z.string().min(1) })
 export type UpsertUserBody = z.infer<typeof UpsertUserBodySchema>
 
-/** `POST /attributes/`. */
+/**
+ * `POST /attributes/`. `content_type` and `value_type` are User.com's words (`clientuser`, `string`, ...):
+ * the planner (`@ucd/mapping`) owns their enumeration; the transport only requires them to be there.
+ */
 export const CreateAttributeBodySchema = z.object({
   name: z.string().min(1).max(32),
-  content_type: AttributeContentTypeSchema,
-  value_type: AttributeValueTypeSchema,
+  content_type: z.string().min(1),
+  value_type: z.string().min(1),
   choices: z.array(z.string()).optional(),
 })
 export type CreateAttributeBody = z.infer<typeof CreateAttributeBodySchema>

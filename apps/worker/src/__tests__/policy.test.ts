@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { parseRetryAfter } from '@ucd/usercom-client'
+import { parseRetryAfter, UsercomRateLimitedError } from '@ucd/usercom-client'
 import {
   backoffDelay,
   classify,
@@ -82,6 +82,16 @@ describe('classify', () => {
       retryAfterMs: undefined,
     })
     expect(classify(new InvalidJobError('UCD_ERR_INVALID_JOB', 'bad'))).toMatchObject({ kind: 'invalid' })
+  })
+
+  it('reads client errors through isUsercomError: a look-alike without a client code is not one', () => {
+    const limited = new UsercomRateLimitedError({ endpoint: 'POST /events/', status: 429 }, 5000)
+    expect(classify(limited)).toMatchObject({ kind: 'rate_limited', status: 429, retryAfterMs: 5000 })
+    expect(classify({ kind: 'forbidden', message: 'duck' })).toMatchObject({
+      kind: 'retryable',
+      code: 'UCD_ERR_INTERNAL',
+      message: 'duck',
+    })
   })
 
   it('treats anything unknown as retryable, so it is never dropped', () => {

@@ -6,10 +6,15 @@ import {
   UsercomRateLimitedError,
   UsercomRejectedError,
   UsercomServerError,
+  DEAD_LETTER_KINDS,
+  MAX_ERROR_RESPONSE_CHARS,
+  MAX_RESPONSE_TEXT_LENGTH,
+  USERCOM_ERROR_KINDS,
   classifyStatus,
   errorForStatus,
   isUsercomError,
   parseRetryAfter,
+  truncateResponse,
 } from '../errors'
 
 describe('classifyStatus', () => {
@@ -90,5 +95,34 @@ describe('error classes', () => {
     expect(isUsercomError({ code: 'UC_ERR_FORBIDDEN', kind: 'forbidden', message: 'x' })).toBe(true)
     expect(isUsercomError(new Error('x'))).toBe(false)
     expect(isUsercomError({ code: 'ECONNRESET', kind: 'x' })).toBe(false)
+  })
+})
+
+describe('the kinds', () => {
+  it('every status maps to a declared kind; those that dead-letter at once are among them', () => {
+    for (const status of [400, 401, 403, 404, 408, 413, 422, 423, 429, 500, 501, 503, 505]) {
+      expect(USERCOM_ERROR_KINDS).toContain(classifyStatus(status))
+      expect(USERCOM_ERROR_KINDS).toContain(errorForStatus({ endpoint: 'x', status }, undefined).kind)
+    }
+    expect(DEAD_LETTER_KINDS).toEqual(['forbidden', 'unauthorized', 'rejected'])
+  })
+
+  it('isUsercomError refuses a plain object with a known code but a kind nobody declared', () => {
+    expect(isUsercomError({ code: 'UC_ERR_FORBIDDEN', kind: 'nonsense', message: 'x' })).toBe(false)
+  })
+})
+
+describe('truncateResponse', () => {
+  it('keeps a short body as it is, and cuts a long one to the limit with a mark', () => {
+    expect(truncateResponse('{"detail":"no"}')).toBe('{"detail":"no"}')
+    const long = truncateResponse('x'.repeat(MAX_ERROR_RESPONSE_CHARS + 500))
+    expect(long.startsWith('x'.repeat(MAX_ERROR_RESPONSE_CHARS))).toBe(true)
+    expect(long.endsWith('…[truncated]')).toBe(true)
+    expect(long).toHaveLength(MAX_RESPONSE_TEXT_LENGTH)
+  })
+
+  it('is idempotent: a truncated body comes back unchanged', () => {
+    const once = truncateResponse('y'.repeat(MAX_ERROR_RESPONSE_CHARS * 2))
+    expect(truncateResponse(once)).toBe(once)
   })
 })

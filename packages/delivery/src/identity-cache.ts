@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto'
 import type { Logger } from '@ucd/logger'
 import type { Redis } from 'ioredis'
 import { z } from 'zod'
+import { userKey } from './keys'
 
 // custom_id → { id, user_key } for one tenant: in Redis (shared by every worker, with a TTL),
 // fronted by a small in-process LRU with a short TTL. Redis keys carry a hash of the custom id,
@@ -15,8 +15,9 @@ export type Identity = z.infer<typeof IdentitySchema>
 
 export interface IdentityCacheOptions {
   redis: Redis
-  /** `<keyPrefix>:<tenantId>`; entries are `<base>:id:<sha256(custom_id)>`. */
-  keyBase: string
+  /** Entries are `userKey(keyPrefix, tenantId, customId, 'id')`: `<keyPrefix>:<tenantId>:id:<sha256>`. */
+  keyPrefix: string
+  tenantId: string
   ttlSeconds: number
   localTtlMs: number
   localMaxEntries: number
@@ -71,7 +72,7 @@ export class IdentityCache {
 
   /** The Redis key of a custom id. */
   redisKey(customId: string): string {
-    return `${this.options.keyBase}:id:${createHash('sha256').update(customId).digest('hex').slice(0, 40)}`
+    return userKey(this.options.keyPrefix, this.options.tenantId, customId, 'id')
   }
 
   /** The identity in this process's cache only (no Redis round trip), or undefined. */

@@ -7,10 +7,9 @@ import {
   type AttributeCatalog,
   type AttributeDef,
 } from '@ucd/mapping'
+import type { UsercomAttribute, UsercomClient } from '@ucd/usercom-client'
 import type { Redis } from 'ioredis'
 import { z } from 'zod'
-import type { UsercomClient } from './client'
-import type { UsercomAttribute } from './schemas'
 
 // A tenant's attribute catalog: in Redis with a TTL (shared by every worker) and in process.
 // Loading and refreshing are single-flight: however many jobs ask at once, one request goes out.
@@ -45,7 +44,7 @@ export function toAttributeDef(attribute: UsercomAttribute): AttributeDef | unde
 export interface CatalogCacheOptions {
   client: UsercomClient
   redis: Redis
-  /** Redis key of the catalog. */
+  /** Redis key of the catalog (`tenantKey(keyPrefix, tenantId, 'catalog')`). */
   key: string
   ttlSeconds: number
   logger?: Logger

@@ -3,13 +3,14 @@ import { SPEC_FIXTURES, normalizeBatch, normalizeEvent, type SegmentEvent } from
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
 import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
 import { Redis } from 'ioredis'
-import { createUsercomClient, type UsercomClient } from '../client'
 import {
+  createUsercomClient,
   UsercomForbiddenError,
   UsercomRejectedError,
   UsercomServerError,
   UsercomTimeoutError,
-} from '../errors'
+  type UsercomClient,
+} from '@ucd/usercom-client'
 import { createExecutor, type Checkpoints, type ExecutorOptions } from '../executor'
 import { IdentityCache } from '../identity-cache'
 
@@ -366,7 +367,8 @@ describe('caches, counted at the simulator', () => {
     // The cache says u-9 is user 4242, which User.com does not know (deleted, or another app).
     const cache = new IdentityCache({
       redis,
-      keyBase: `${prefix}:${tenant}`,
+      keyPrefix: prefix,
+      tenantId: tenant,
       ttlSeconds: 60,
       localTtlMs: 1,
       localMaxEntries: 1,
@@ -386,7 +388,8 @@ describe('caches, counted at the simulator', () => {
     const { id } = await client.upsertUser({ custom_id: 'u-10' })
     const cache = new IdentityCache({
       redis,
-      keyBase: `${prefix}:${tenant}`,
+      keyPrefix: prefix,
+      tenantId: tenant,
       ttlSeconds: 60,
       localTtlMs: 1,
       localMaxEntries: 1,

@@ -1,0 +1,3 @@
+// apps/worker builds one executor per tenant; the types are those of createExecutor's signature.
+export { createExecutor } from './executor'
+export type { Executor, ExecutorOptions, DeliveryResult } from './executor'

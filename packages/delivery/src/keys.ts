@@ -1,0 +1,24 @@
+import { createHash } from 'node:crypto'
+
+// Every Redis key this package owns is made here, and only here: when Redis Cluster comes (issue 19),
+// per-user keys must carry the user's shard hash tag, and that change belongs in `userKey` alone.
+
+/** What a per-tenant key holds: `catalog` is the tenant's attribute catalog. */
+export type TenantKeyKind = 'catalog'
+
+/** What a per-user key holds: `id` is the identity cache entry (`{ id, user_key? }`). */
+export type UserKeyKind = 'id'
+
+/** `<base>:<tenantId>:<kind>`, e.g. `ucd:acme:catalog`. */
+export function tenantKey(base: string, tenantId: string, kind: TenantKeyKind): string {
+  return `${base}:${tenantId}:${kind}`
+}
+
+/**
+ * `<base>:<tenantId>:<kind>:<hash>`, e.g. `ucd:acme:id:3f2a…`: the hash is the first 40 hex digits of
+ * sha256(custom id), never the custom id itself (it may be an email).
+ */
+export function userKey(base: string, tenantId: string, customId: string, kind: UserKeyKind): string {
+  const hash = createHash('sha256').update(customId).digest('hex').slice(0, 40)
+  return `${base}:${tenantId}:${kind}:${hash}`
+}
