@@ -9,7 +9,6 @@ import {
   type DeadLetterReason,
   type DeadLetterRecord,
 } from '@ucd/queue'
-import type { SegmentEvent } from '@ucd/segment'
 import { testEvent } from '@ucd/segment/testing'
 import type { Redis } from 'ioredis'
 import { buildCli, type CliOptions } from '../cli'
@@ -28,7 +27,7 @@ export interface RecordSpec {
   replays?: number
 }
 
-export function makeEvent(spec: RecordSpec): SegmentEvent {
+export function makeEvent(spec: RecordSpec): Record<string, unknown> {
   const fields = {
     messageId: `msg-${spec.n}`,
     ...(spec.anonymousId !== undefined ? { anonymousId: spec.anonymousId } : {}),
