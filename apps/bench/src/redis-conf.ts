@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { parseRedisConf, redisSetting } from '@ucd/infra'
+import { join, resolve } from 'node:path'
+import { readRedisConf } from '@ucd/testing'
 
 /**
  * Directives of the shipped infra/redis/redis.conf that decide how much memory data takes: they are
@@ -11,22 +11,17 @@ import { parseRedisConf, redisSetting } from '@ucd/infra'
 const MEMORY_DIRECTIVE =
   /^(maxmemory-policy|(hash|list|set|zset)-max-(listpack|ziplist|intset)-(entries|value|size)|list-compress-depth|stream-node-max-(bytes|entries))$/
 
+/** The root of this checkout (this file is apps/bench/src/redis-conf.ts, or apps/bench/dist/redis-conf.js). */
+const WORKSPACE_ROOT = resolve(__dirname, '..', '..', '..')
+
 /** infra/redis/redis.conf of this workspace, or of another checkout's root folder. */
-export function shippedRedisConfPath(root?: string): string {
-  return root === undefined
-    ? join(dirname(require.resolve('@ucd/infra/package.json')), 'redis', 'redis.conf')
-    : join(root, 'infra', 'redis', 'redis.conf')
+export function shippedRedisConfPath(root: string = WORKSPACE_ROOT): string {
+  return join(root, 'infra', 'redis', 'redis.conf')
 }
 
 /** The memory directives of a redis.conf text, in file order, last occurrence winning. */
 export function memorySettings(text: string): Record<string, string> {
-  const conf = parseRedisConf(text)
-  const out: Record<string, string> = {}
-  for (const name of conf.keys()) {
-    const value = redisSetting(conf, name)
-    if (MEMORY_DIRECTIVE.test(name) && value !== undefined) out[name] = value
-  }
-  return out
+  return Object.fromEntries([...readRedisConf(text)].filter(([name]) => MEMORY_DIRECTIVE.test(name)))
 }
 
 export function shippedMemorySettings(root?: string): Record<string, string> {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { freePort } from '@ucd/testing'
-import { REPO_ROOT } from '../index'
+import { REPO_ROOT } from '../files'
 
 const SCRIPT = join(REPO_ROOT, 'infra', 'docker', 'healthcheck.cjs')
 

@@ -203,19 +203,32 @@ export function startStack(options: StackOptions): StackHandle {
     rmSync(previous.path, { force: true })
   }
 
-  function validate(appEnv: StackEnv, app: 'ingest' | 'worker'): Config {
-    try {
-      return loadConfig(appEnv, { app })
-    } catch (error) {
-      if (error instanceof ConfigError) {
-        throw new StackError(
-          'UCD_ERR_STACK_CONFIG',
-          `The ${app}'s settings are not valid:\n${formatConfigProblems(error.problems)}\n` +
-            '(See the root README, "Configuration", and infra/local/README.md.)',
-        )
+  /**
+   * Each app's Config. Each app reads only its own variables, so both are loaded and every problem of
+   * either is reported at once (a shared variable's problem once).
+   */
+  function validate(ingestEnv: StackEnv, workerEnv: StackEnv): { ingest: Config; worker: Config } {
+    const problems: ConfigError['problems'][number][] = []
+    const load = (env: StackEnv, app: 'ingest' | 'worker'): Config | undefined => {
+      try {
+        return loadConfig(env, { app })
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error
+        for (const p of error.problems)
+          if (!problems.some(q => q.variable === p.variable && q.message === p.message)) problems.push(p)
+        return undefined
       }
-      throw error
     }
+    const ingest = load(ingestEnv, 'ingest')
+    const worker = load(workerEnv, 'worker')
+    if (ingest === undefined || worker === undefined) {
+      throw new StackError(
+        'UCD_ERR_STACK_CONFIG',
+        `The settings of the ingest and the workers are not valid:\n${formatConfigProblems(problems)}\n` +
+          '(See the root README, "Configuration", and infra/local/README.md.)',
+      )
+    }
+    return { ingest, worker }
   }
 
   async function up(): Promise<StackInfo> {
@@ -324,8 +337,7 @@ export function startStack(options: StackOptions): StackHandle {
       SIM_PORT: String(simPort ?? 0),
       SIM_KEYS: plan.mode === 'simulator' ? plan.simKeys : undefined,
     }
-    const ingestConfig = validate(ingestEnv, 'ingest')
-    const workerConfig = validate(workerEnvs[0] ?? common, 'worker')
+    const { ingest: ingestConfig, worker: workerConfig } = validate(ingestEnv, workerEnvs[0] ?? common)
     drainMs = workerConfig.worker.drainTimeoutMs
     if (plan.mode === 'simulator') {
       const sim = parseSimEnv(simEnv, [])

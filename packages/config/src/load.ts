@@ -1,10 +1,22 @@
 import { readFileSync } from 'node:fs'
-import type { z } from 'zod'
-import { EnvSchema, SECRET_VARS, TenantsFileSchema, usercomBaseUrl, type Env, type Tenant } from './schema'
+import { z } from 'zod'
+import {
+  APP_SECTIONS,
+  SECTIONS,
+  TENANT,
+  TenantSchema,
+  TenantsFileSchema,
+  WORKER,
+  usercomBaseUrl,
+  type AppName,
+  type INGEST,
+  type SHARED,
+  type Section,
+  type SectionName,
+  type Tenant,
+  type Values,
+} from './schema'
 import { createTenantRegistry, type TenantRegistry } from './tenants'
-
-/** Which app is loading: decides which tenant settings are required. */
-export type AppName = 'ingest' | 'worker' | 'admin' | 'any'
 
 export interface ConfigProblem {
   /** The variable (or TENANTS_FILE path, e.g. `TENANTS_FILE[0].usercom.apiKey`). */
@@ -28,47 +40,41 @@ export function formatConfigProblems(problems: readonly ConfigProblem[]): string
   )
 }
 
-export interface Config {
-  readonly redisUrl: string
-  readonly queuePrefix: string
-  readonly logLevel: Env['LOG_LEVEL']
-  /** undefined: decide by whether stdout is a TTY. */
-  readonly logPretty: boolean | undefined
-  readonly ingest: {
-    readonly host: string
-    readonly port: number
-    readonly dedupeWindowMinutes: number
-    readonly redisTimeoutMs: number
-    /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy); false = none. */
-    readonly trustProxy: Env['INGEST_TRUST_PROXY']
-  }
-  readonly worker: {
-    readonly concurrency: number
-    readonly usercomTimeoutMs: number
-    /** Requests per second to User.com across all workers; undefined = unlimited. */
-    readonly maxRps: number | undefined
-    readonly maxSockets: number
-    readonly retryWindowMinutes: number
-    readonly retryBaseDelayMs: number
-    readonly retryMaxDelayMs: number
-    readonly maxStartedAttempts: number
-    readonly drainTimeoutMs: number
-    readonly lockDurationMs: number
-    readonly stalledIntervalMs: number
-    readonly identityCacheTtlSeconds: number
-    readonly attributeCacheTtlSeconds: number
-    readonly metricsHost: string
-    readonly metricsPort: number
-  }
+/** The configuration of an app: every field typed by its variable's schema (schema.ts). */
+export type Config = Values<typeof SHARED> & {
+  readonly ingest: Values<typeof INGEST>
+  readonly worker: Values<typeof WORKER>
   readonly tenants: TenantRegistry
   /** Every write key and API key, for log scrubbing. */
   readonly secrets: readonly string[]
 }
 
 export interface LoadConfigOptions {
+  /** Decides which variables are read (APP_SECTIONS) and which tenant settings are required. */
   app?: AppName
   /** Reads TENANTS_FILE; tests pass their own. */
   readFile?: (path: string) => string
+}
+
+type Env = Readonly<Record<string, string | undefined>>
+
+/**
+ * A section's values: from `env` when the app reads the section (each problem, named by its variable,
+ * added to `problems`; undefined when there is one), else its defaults.
+ */
+function readSection<S extends Section>(
+  section: S,
+  env: Env | undefined,
+  problems: ConfigProblem[],
+): Values<S> | undefined {
+  const entries = Object.entries(section)
+  const parsed = z.object(Object.fromEntries(entries.map(([, v]) => [v.name, v.schema]))).safeParse(env ?? {})
+  if (!parsed.success) {
+    problems.push(...issuesToProblems(parsed.error.issues))
+    return undefined
+  }
+  const values: Record<string, unknown> = parsed.data
+  return Object.fromEntries(entries.map(([field, v]) => [field, values[v.name]])) as Values<S>
 }
 
 function issuesToProblems(issues: readonly z.core.$ZodIssue[], root?: string): ConfigProblem[] {
@@ -115,71 +121,51 @@ function readTenantsFile(
   return parsed.data
 }
 
-/** The single-tenant shorthand's variables (the alternative to TENANTS_FILE). */
-const SINGLE_TENANT_VARS = [
-  'SEGMENT_WRITE_KEY',
-  'SEGMENT_WEBHOOK_SECRET',
-  'USERCOM_API_KEY',
-  'USERCOM_APP_SUBDOMAIN',
-  'USERCOM_BASE_URL',
-] as const
-type SingleTenantVar = (typeof SINGLE_TENANT_VARS)[number]
-const SINGLE_TENANT_MASK = Object.fromEntries(SINGLE_TENANT_VARS.map(name => [name, true])) as Record<
-  SingleTenantVar,
-  true
->
+/** The single-tenant shorthand: every tenant variable but TENANTS_FILE. */
+const { file: _file, ...SINGLE_TENANT } = TENANT
+type TenantValues = Values<typeof TENANT>
 
-function singleTenant(env: Pick<Env, SingleTenantVar>, app: AppName, problems: ConfigProblem[]): Tenant[] {
-  const writeKey = env.SEGMENT_WRITE_KEY
-  const apiKey = env.USERCOM_API_KEY
-  const hasTarget = env.USERCOM_APP_SUBDOMAIN !== undefined || env.USERCOM_BASE_URL !== undefined
+function singleTenant(env: TenantValues, app: AppName, problems: ConfigProblem[]): Tenant[] {
+  const { writeKey, apiKey, webhookSecret, appSubdomain, baseUrl } = env
+  const hasTarget = appSubdomain !== undefined || baseUrl !== undefined
   const needsWriteKey = app === 'ingest'
   const needsUsercom = app === 'worker'
 
   if (needsWriteKey && writeKey === undefined) {
     problems.push({
-      variable: 'SEGMENT_WRITE_KEY',
+      variable: TENANT.writeKey.name,
       message: 'required: the write key Segment clients send (or list tenants in TENANTS_FILE)',
     })
   }
   if (apiKey === undefined && (needsUsercom || hasTarget)) {
     problems.push({
-      variable: 'USERCOM_API_KEY',
+      variable: TENANT.apiKey.name,
       message: needsUsercom
         ? 'required: the User.com Public REST API key (or list tenants in TENANTS_FILE)'
         : 'required when USERCOM_APP_SUBDOMAIN or USERCOM_BASE_URL is set',
     })
   }
-  if (env.SEGMENT_WEBHOOK_SECRET !== undefined && writeKey === undefined) {
+  if (webhookSecret !== undefined && writeKey === undefined) {
     problems.push({
-      variable: 'SEGMENT_WEBHOOK_SECRET',
+      variable: TENANT.webhookSecret.name,
       message: 'needs SEGMENT_WRITE_KEY: the webhook route authenticates by write key first',
     })
   }
   if (apiKey !== undefined && !hasTarget) {
     problems.push({
-      variable: 'USERCOM_APP_SUBDOMAIN',
+      variable: TENANT.appSubdomain.name,
       message: 'set USERCOM_APP_SUBDOMAIN (https://<sub>.user.com/api/public/) or USERCOM_BASE_URL',
     })
   }
   if (writeKey === undefined && apiKey === undefined) return []
+  const usercom = apiKey !== undefined && hasTarget ? { apiKey, baseUrl: usercomBaseUrl(env) } : undefined
   return [
-    {
+    TenantSchema.parse({
       id: 'default',
       writeKeys: writeKey === undefined ? [] : [writeKey],
-      webhookSecret: env.SEGMENT_WEBHOOK_SECRET,
-      usercom:
-        apiKey !== undefined && hasTarget
-          ? {
-              apiKey,
-              baseUrl: usercomBaseUrl({
-                appSubdomain: env.USERCOM_APP_SUBDOMAIN,
-                baseUrl: env.USERCOM_BASE_URL,
-              }),
-            }
-          : undefined,
-      maxRequestsPerSecond: undefined,
-    },
+      webhookSecret,
+      usercom,
+    }),
   ]
 }
 
@@ -225,48 +211,63 @@ function deepFreeze<T>(value: T): T {
   return value
 }
 
+/** The tenants of the tenant variables: TENANTS_FILE, or the single-tenant shorthand. */
+function readTenants(
+  env: Env,
+  values: TenantValues,
+  app: AppName,
+  readFile: (path: string) => string,
+  problems: ConfigProblem[],
+): Tenant[] {
+  if (values.file === undefined) {
+    const tenants = singleTenant(values, app, problems)
+    checkTenants(tenants, app, false, problems)
+    return tenants
+  }
+  const singleVars = Object.values(SINGLE_TENANT)
+    .map(v => v.name)
+    .filter(name => (env[name]?.trim() ?? '') !== '')
+  if (singleVars.length > 0) {
+    problems.push({
+      variable: TENANT.file.name,
+      message: `set either TENANTS_FILE or the single-tenant variables (${singleVars.join(', ')}), not both`,
+    })
+  }
+  const tenants = readTenantsFile(values.file, readFile, problems)
+  checkTenants(tenants, app, true, problems)
+  return tenants
+}
+
 /**
- * Parses the environment (and TENANTS_FILE) once. Returns an immutable, typed Config, or throws a
- * ConfigError listing every problem at once; no message ever contains a secret's value.
+ * Parses the environment (and TENANTS_FILE) once: only the variables `app` reads (APP_SECTIONS).
+ * Returns an immutable, typed Config, or throws a ConfigError listing every problem at once; no
+ * message ever contains a secret's value.
  */
-export function loadConfig(
-  env: Readonly<Record<string, string | undefined>>,
-  options: LoadConfigOptions = {},
-): Config {
+export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const app = options.app ?? 'any'
   const readFile = options.readFile ?? ((path: string) => readFileSync(path, 'utf8'))
   const problems: ConfigProblem[] = []
+  const reads = (name: SectionName) => (APP_SECTIONS[app].includes(name) ? env : undefined)
 
-  const parsed = EnvSchema.safeParse(env)
-  if (!parsed.success) problems.push(...issuesToProblems(parsed.error.issues))
-  // Keep going after env problems, so the tenants file's problems are reported in the same run.
-  let tenants: Tenant[] = []
-  const tenantsFile = env.TENANTS_FILE?.trim()
-  const singleVars = SINGLE_TENANT_VARS.filter(name => (env[name]?.trim() ?? '') !== '')
-  if (tenantsFile) {
-    if (singleVars.length > 0) {
-      problems.push({
-        variable: 'TENANTS_FILE',
-        message: `set either TENANTS_FILE or the single-tenant variables (${singleVars.join(', ')}), not both`,
-      })
-    }
-    tenants = readTenantsFile(tenantsFile, readFile, problems)
-    checkTenants(tenants, app, true, problems)
-  } else {
-    // Checked even when other variables are invalid, so every problem is reported in one run.
-    const tenantVars = EnvSchema.pick(SINGLE_TENANT_MASK).safeParse(env)
-    if (tenantVars.success) {
-      tenants = singleTenant(tenantVars.data, app, problems)
-      checkTenants(tenants, app, false, problems)
-    }
+  // Every section is read even after another's problems, so one run reports them all.
+  const shared = readSection(SECTIONS.shared, reads('shared'), problems)
+  const ingest = readSection(SECTIONS.ingest, reads('ingest'), problems)
+  const worker = readSection(SECTIONS.worker, reads('worker'), problems)
+  const tenantValues = readSection(SECTIONS.tenant, reads('tenant'), problems)
+  const tenants =
+    tenantValues === undefined || reads('tenant') === undefined
+      ? []
+      : readTenants(env, tenantValues, app, readFile, problems)
+
+  if (worker !== undefined && worker.retryBaseDelayMs > worker.retryMaxDelayMs) {
+    problems.push({
+      variable: WORKER.retryBaseDelayMs.name,
+      message: `must not be larger than ${WORKER.retryMaxDelayMs.name}`,
+    })
   }
 
-  if (parsed.success && parsed.data.RETRY_BASE_DELAY_MS > parsed.data.RETRY_MAX_DELAY_MS) {
-    problems.push({ variable: 'RETRY_BASE_DELAY_MS', message: 'must not be larger than RETRY_MAX_DELAY_MS' })
-  }
-
-  if (problems.length > 0 || !parsed.success) throw new ConfigError(problems)
-  const e = parsed.data
+  if (problems.length > 0 || shared === undefined || ingest === undefined || worker === undefined)
+    throw new ConfigError(problems)
 
   const secrets = [
     ...new Set(
@@ -277,38 +278,7 @@ export function loadConfig(
       ]),
     ),
   ]
-  const config: Config = {
-    redisUrl: e.REDIS_URL,
-    queuePrefix: e.QUEUE_PREFIX,
-    logLevel: e.LOG_LEVEL,
-    logPretty: e.LOG_PRETTY,
-    ingest: {
-      host: e.INGEST_HOST,
-      port: e.INGEST_PORT,
-      dedupeWindowMinutes: e.DEDUPE_WINDOW_MINUTES,
-      redisTimeoutMs: e.INGEST_REDIS_TIMEOUT_MS,
-      trustProxy: e.INGEST_TRUST_PROXY,
-    },
-    worker: {
-      concurrency: e.WORKER_CONCURRENCY,
-      usercomTimeoutMs: e.USERCOM_TIMEOUT_MS,
-      maxRps: e.USERCOM_MAX_RPS,
-      maxSockets: e.USERCOM_MAX_SOCKETS,
-      retryWindowMinutes: e.RETRY_WINDOW_MINUTES,
-      retryBaseDelayMs: e.RETRY_BASE_DELAY_MS,
-      retryMaxDelayMs: e.RETRY_MAX_DELAY_MS,
-      maxStartedAttempts: e.WORKER_MAX_STARTED_ATTEMPTS,
-      drainTimeoutMs: e.WORKER_DRAIN_TIMEOUT_MS,
-      lockDurationMs: e.WORKER_LOCK_DURATION_MS,
-      stalledIntervalMs: e.WORKER_STALLED_INTERVAL_MS,
-      identityCacheTtlSeconds: e.IDENTITY_CACHE_TTL_SECONDS,
-      attributeCacheTtlSeconds: e.ATTRIBUTE_CACHE_TTL_SECONDS,
-      metricsHost: e.METRICS_HOST,
-      metricsPort: e.METRICS_PORT,
-    },
-    tenants: createTenantRegistry(tenants),
-    secrets,
-  }
+  const config: Config = { ...shared, ingest, worker, tenants: createTenantRegistry(tenants), secrets }
   return deepFreeze(config)
 }
 
@@ -332,5 +302,3 @@ export function loadConfigOrExit(
     return exit(1)
   }
 }
-
-export { SECRET_VARS }

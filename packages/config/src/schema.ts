@@ -1,116 +1,150 @@
 import { z } from 'zod'
-import {
-  boolVar,
-  intVar,
-  logLevelVar,
-  numberVar,
-  optionalNumberVar,
-  secretVar,
-  stringVar,
-  trustProxyVar,
-  urlVar,
-} from './vars'
+import { bool, int, logLevel, number, text, trustProxy, url, variable, type Variable } from './vars'
+
+// Every environment variable, declared once: its name, its schema (kind, limits, default) and the
+// field of Config it becomes. Grouped by what reads it; APP_SECTIONS says which groups each app reads.
+// The README's Configuration table lists the same variables for people.
 
 /** A User.com app subdomain: the "acme" of acme.user.com. */
 const APP_SUBDOMAIN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i
 
-/** Every environment variable the apps read. design.md's Configuration table, plus the documented extras. */
-export const EnvSchema = z.object({
-  // all apps
-  REDIS_URL: urlVar({ protocols: ['redis:', 'rediss:'], default: 'redis://127.0.0.1:6379' }),
-  QUEUE_PREFIX: stringVar({
-    default: 'ucd',
-    pattern: /^(\{[A-Za-z0-9_-]{1,40}\}|[A-Za-z0-9_-]{1,40})$/,
-    patternMessage: 'must be 1-40 letters, digits, "-" or "_", optionally wrapped in {} for Redis Cluster',
-  }),
-  LOG_LEVEL: logLevelVar(),
-  LOG_PRETTY: boolVar(),
-  // ingest
-  INGEST_HOST: stringVar({ default: '0.0.0.0' }),
-  INGEST_PORT: intVar({ min: 0, max: 65535, default: 8080 }),
-  DEDUPE_WINDOW_MINUTES: intVar({ min: 0, max: 60 * 24 * 30, default: 1440 }),
-  INGEST_REDIS_TIMEOUT_MS: intVar({ min: 50, max: 60_000, default: 800 }),
-  INGEST_TRUST_PROXY: trustProxyVar(),
-  // tenants: single-tenant shorthand, or a file
-  SEGMENT_WRITE_KEY: secretVar(),
-  SEGMENT_WEBHOOK_SECRET: secretVar(),
-  USERCOM_API_KEY: secretVar(),
-  USERCOM_APP_SUBDOMAIN: stringVar({
-    pattern: APP_SUBDOMAIN,
-    patternMessage: 'must be the app subdomain only (letters, digits, "-"), e.g. "acme" for acme.user.com',
-  }),
-  USERCOM_BASE_URL: urlVar({ protocols: ['http:', 'https:'] }),
-  TENANTS_FILE: stringVar(),
-  // worker
-  WORKER_CONCURRENCY: intVar({ min: 1, max: 2000, default: 50 }),
-  USERCOM_TIMEOUT_MS: intVar({ min: 100, max: 300_000, default: 10_000 }),
-  USERCOM_MAX_RPS: optionalNumberVar({ min: 0, max: 1_000_000, exclusiveMin: true }),
-  USERCOM_MAX_SOCKETS: intVar({ min: 1, max: 10_000, default: 256 }),
-  RETRY_WINDOW_MINUTES: numberVar({ min: 0, max: 60 * 24 * 30, exclusiveMin: true, default: 240 }),
-  RETRY_BASE_DELAY_MS: intVar({ min: 1, max: 3_600_000, default: 1000 }),
-  RETRY_MAX_DELAY_MS: intVar({ min: 1, max: 86_400_000, default: 300_000 }),
-  WORKER_MAX_STARTED_ATTEMPTS: intVar({ min: 1, max: 1_000_000, default: 10_000 }),
-  WORKER_DRAIN_TIMEOUT_MS: intVar({ min: 0, max: 3_600_000, default: 25_000 }),
-  WORKER_LOCK_DURATION_MS: intVar({ min: 1000, max: 3_600_000, default: 30_000 }),
-  WORKER_STALLED_INTERVAL_MS: intVar({ min: 500, max: 3_600_000, default: 30_000 }),
-  IDENTITY_CACHE_TTL_SECONDS: intVar({ min: 1, max: 30 * 86_400, default: 86_400 }),
-  ATTRIBUTE_CACHE_TTL_SECONDS: intVar({ min: 1, max: 86_400, default: 300 }),
-  METRICS_HOST: stringVar({ default: '0.0.0.0' }),
-  METRICS_PORT: intVar({ min: 0, max: 65535, default: 9464 }),
-})
-export type Env = z.output<typeof EnvSchema>
+/** Every app. */
+export const SHARED = {
+  redisUrl: variable('REDIS_URL', url('redis', 'rediss').default('redis://127.0.0.1:6379')),
+  queuePrefix: variable(
+    'QUEUE_PREFIX',
+    text({
+      regex: /^(\{[A-Za-z0-9_-]{1,40}\}|[A-Za-z0-9_-]{1,40})$/,
+      message: 'must be 1-40 letters, digits, "-" or "_", optionally wrapped in {} for Redis Cluster',
+    }).default('ucd'),
+  ),
+  logLevel: variable('LOG_LEVEL', logLevel().default('info')),
+  /** undefined: decide by whether stdout is a TTY. */
+  logPretty: variable('LOG_PRETTY', bool().optional()),
+}
+
+export const INGEST = {
+  host: variable('INGEST_HOST', text().default('0.0.0.0')),
+  port: variable('INGEST_PORT', int(0, 65535).default(8080)),
+  dedupeWindowMinutes: variable('DEDUPE_WINDOW_MINUTES', int(0, 60 * 24 * 30).default(1440)),
+  redisTimeoutMs: variable('INGEST_REDIS_TIMEOUT_MS', int(50, 60_000).default(800)),
+  /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy); false = none. */
+  trustProxy: variable('INGEST_TRUST_PROXY', trustProxy().default(false)),
+}
+
+export const WORKER = {
+  concurrency: variable('WORKER_CONCURRENCY', int(1, 2000).default(50)),
+  usercomTimeoutMs: variable('USERCOM_TIMEOUT_MS', int(100, 300_000).default(10_000)),
+  /** Requests per second to User.com across all workers; undefined = unlimited. */
+  maxRps: variable('USERCOM_MAX_RPS', number(0, 1_000_000).optional()),
+  maxSockets: variable('USERCOM_MAX_SOCKETS', int(1, 10_000).default(256)),
+  retryWindowMinutes: variable('RETRY_WINDOW_MINUTES', number(0, 60 * 24 * 30).default(240)),
+  retryBaseDelayMs: variable('RETRY_BASE_DELAY_MS', int(1, 3_600_000).default(1000)),
+  retryMaxDelayMs: variable('RETRY_MAX_DELAY_MS', int(1, 86_400_000).default(300_000)),
+  maxStartedAttempts: variable('WORKER_MAX_STARTED_ATTEMPTS', int(1, 1_000_000).default(10_000)),
+  drainTimeoutMs: variable('WORKER_DRAIN_TIMEOUT_MS', int(0, 3_600_000).default(25_000)),
+  lockDurationMs: variable('WORKER_LOCK_DURATION_MS', int(1000, 3_600_000).default(30_000)),
+  stalledIntervalMs: variable('WORKER_STALLED_INTERVAL_MS', int(500, 3_600_000).default(30_000)),
+  identityCacheTtlSeconds: variable('IDENTITY_CACHE_TTL_SECONDS', int(1, 30 * 86_400).default(86_400)),
+  attributeCacheTtlSeconds: variable('ATTRIBUTE_CACHE_TTL_SECONDS', int(1, 86_400).default(300)),
+  metricsHost: variable('METRICS_HOST', text().default('0.0.0.0')),
+  metricsPort: variable('METRICS_PORT', int(0, 65535).default(9464)),
+}
+
+/** Where the tenants come from: TENANTS_FILE, or the single-tenant shorthand (the other five). */
+export const TENANT = {
+  writeKey: variable('SEGMENT_WRITE_KEY', z.string().optional(), { secret: true }),
+  webhookSecret: variable('SEGMENT_WEBHOOK_SECRET', z.string().optional(), { secret: true }),
+  apiKey: variable('USERCOM_API_KEY', z.string().optional(), { secret: true }),
+  appSubdomain: variable(
+    'USERCOM_APP_SUBDOMAIN',
+    text({
+      regex: APP_SUBDOMAIN,
+      message: 'must be the app subdomain only (letters, digits, "-"), e.g. "acme" for acme.user.com',
+    }).optional(),
+  ),
+  baseUrl: variable('USERCOM_BASE_URL', url('http', 'https').optional()),
+  file: variable('TENANTS_FILE', text().optional()),
+}
+
+/** A group of variables: Config field → variable. */
+export type Section = Record<string, Variable>
+/** A group's values, typed by their schemas. */
+export type Values<S extends Section> = { readonly [K in keyof S]: z.output<S[K]['schema']> }
+
+export const SECTIONS = { shared: SHARED, ingest: INGEST, worker: WORKER, tenant: TENANT }
+export type SectionName = keyof typeof SECTIONS
+
+/** Which app is loading. `any` reads every variable. */
+export type AppName = 'ingest' | 'worker' | 'admin' | 'any'
+
+/**
+ * The variables each app reads, and so validates: a bad WORKER_CONCURRENCY does not stop the ingest.
+ * A group an app does not read keeps its defaults in that app's Config.
+ */
+export const APP_SECTIONS: Readonly<Record<AppName, readonly SectionName[]>> = {
+  ingest: ['shared', 'ingest', 'tenant'],
+  worker: ['shared', 'worker', 'tenant'],
+  admin: ['shared'],
+  any: ['shared', 'ingest', 'worker', 'tenant'],
+}
+
+const ALL_VARIABLES = Object.values<Section>(SECTIONS).flatMap(section => Object.values(section))
 
 /** Variables whose values are secrets: never printed, never logged. */
-export const SECRET_VARS = ['SEGMENT_WRITE_KEY', 'SEGMENT_WEBHOOK_SECRET', 'USERCOM_API_KEY'] as const
+export const SECRET_VARS: readonly string[] = ALL_VARIABLES.filter(v => v.secret).map(v => v.name)
+
+// ---------------------------------------------------------------------------------------------------------
+// Tenants
 
 const TENANT_ID = /^[A-Za-z0-9_-]{1,64}$/
+const TenantId = z
+  .string({ error: 'required, a string' })
+  .regex(TENANT_ID, { error: 'must be 1-64 letters, digits, "-" or "_"' })
+
+/** A tenant's settings besides its id and User.com account, as TENANTS_FILE writes them: one line each. */
+const TENANT_SETTINGS = {
+  writeKeys: z
+    .array(z.string({ error: 'must be a string' }).trim().min(1, { error: 'must not be empty' }), {
+      error: 'must be a list of strings',
+    })
+    .default([]),
+  /** Segment Webhooks' shared secret: when set, /v1/webhook requests must carry a valid X-Signature. */
+  webhookSecret: z
+    .string({ error: 'must be a string' })
+    .trim()
+    .min(1, { error: 'must not be empty' })
+    .optional(),
+  maxRequestsPerSecond: z
+    .number({ error: 'must be a number' })
+    .positive({ error: 'must be greater than 0' })
+    .optional(),
+}
+
+/** The User.com account of a tenant, as the apps use it. */
+const UsercomAccountSchema = z.object({ apiKey: z.string(), baseUrl: z.string() })
 
 /** One entry of TENANTS_FILE, as written in the file. */
-export const TenantFileEntrySchema = z
-  .strictObject({
-    id: z.string({ error: 'required, a string' }).regex(TENANT_ID, {
-      error: 'must be 1-64 letters, digits, "-" or "_"',
-    }),
-    writeKeys: z
-      .array(z.string({ error: 'must be a string' }).trim().min(1, { error: 'must not be empty' }), {
-        error: 'must be a list of strings',
-      })
-      .default([]),
-    usercom: z
-      .strictObject(
-        {
-          apiKey: z.string({ error: 'required, a string' }).trim().min(1, { error: 'must not be empty' }),
-          appSubdomain: z
-            .string({ error: 'must be a string' })
-            .regex(APP_SUBDOMAIN, { error: 'must be the app subdomain only' })
-            .optional(),
-          baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
-        },
-        { error: 'required, an object { apiKey, appSubdomain or baseUrl }' },
-      )
-      .refine(u => u.appSubdomain !== undefined || u.baseUrl !== undefined, {
-        error: 'needs appSubdomain or baseUrl',
-      }),
-    maxRequestsPerSecond: z
-      .number({ error: 'must be a number' })
-      .positive({ error: 'must be greater than 0' })
-      .optional(),
-    webhookSecret: z
-      .string({ error: 'must be a string' })
-      .trim()
-      .min(1, { error: 'must not be empty' })
-      .optional(),
-  })
-  .transform(entry => ({
-    id: entry.id,
-    writeKeys: entry.writeKeys,
-    webhookSecret: entry.webhookSecret,
-    usercom: {
-      apiKey: entry.usercom.apiKey,
-      baseUrl: usercomBaseUrl(entry.usercom),
-    },
-    maxRequestsPerSecond: entry.maxRequestsPerSecond,
-  }))
+export const TenantFileEntrySchema = z.strictObject({
+  id: TenantId,
+  usercom: z
+    .strictObject(
+      {
+        apiKey: z.string({ error: 'required, a string' }).trim().min(1, { error: 'must not be empty' }),
+        appSubdomain: z
+          .string({ error: 'must be a string' })
+          .regex(APP_SUBDOMAIN, { error: 'must be the app subdomain only' })
+          .optional(),
+        baseUrl: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+      },
+      { error: 'required, an object { apiKey, appSubdomain or baseUrl }' },
+    )
+    .refine(u => u.appSubdomain !== undefined || u.baseUrl !== undefined, {
+      error: 'needs appSubdomain or baseUrl',
+    })
+    .transform(u => ({ apiKey: u.apiKey, baseUrl: usercomBaseUrl(u) })),
+  ...TENANT_SETTINGS,
+})
 
 export const TenantsFileSchema = z.array(TenantFileEntrySchema, {
   error: 'must be a JSON list of tenants [{ id, writeKeys, usercom: { apiKey, appSubdomain | baseUrl } }]',
@@ -118,14 +152,11 @@ export const TenantsFileSchema = z.array(TenantFileEntrySchema, {
 
 /** A tenant as the apps see it: the User.com side is absent only for an ingest-only single tenant. */
 export const TenantSchema = z.object({
-  id: z.string().regex(TENANT_ID),
-  writeKeys: z.array(z.string()),
-  /** Segment Webhooks' shared secret: when set, /v1/webhook requests must carry a valid X-Signature. */
-  webhookSecret: z.string().optional(),
-  usercom: z.object({ apiKey: z.string(), baseUrl: z.string() }).optional(),
-  maxRequestsPerSecond: z.number().positive().optional(),
+  id: TenantId,
+  usercom: UsercomAccountSchema.optional(),
+  ...TENANT_SETTINGS,
 })
-export type Tenant = z.infer<typeof TenantSchema>
+export type Tenant = z.output<typeof TenantSchema>
 
 /** `https://<sub>.user.com/api/public/`, or the given base URL, always with one trailing slash. */
 export function usercomBaseUrl(source: {

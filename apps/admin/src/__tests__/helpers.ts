@@ -9,6 +9,7 @@ import {
   type DeadLetterReason,
   type DeadLetterRecord,
 } from '@ucd/queue'
+import { testEvent } from '@ucd/segment/testing'
 import type { Redis } from 'ioredis'
 import { buildCli, type CliOptions } from '../cli'
 
@@ -27,7 +28,7 @@ export interface RecordSpec {
 }
 
 export function makeEvent(spec: RecordSpec): Record<string, unknown> {
-  const common = {
+  const fields = {
     messageId: `msg-${spec.n}`,
     ...(spec.anonymousId !== undefined ? { anonymousId: spec.anonymousId } : {}),
     ...(spec.userId !== undefined || spec.anonymousId === undefined
@@ -35,18 +36,16 @@ export function makeEvent(spec: RecordSpec): Record<string, unknown> {
       : {}),
     timestamp: minutesAgo(120),
     receivedAt: minutesAgo(120),
-    context: { library: { name: 'analytics-node', version: '3.1.0' } },
-    integrations: {},
   }
   switch (spec.type ?? 'track') {
     case 'track':
-      return { ...common, type: 'track', event: 'Order Completed', properties: { n: spec.n } }
+      return testEvent('track', { ...fields, event: 'Order Completed', properties: { n: spec.n } })
     case 'identify':
-      return { ...common, type: 'identify', traits: { email: `u${spec.n}@example.com` } }
+      return testEvent('identify', { ...fields, traits: { email: `u${spec.n}@example.com` } })
     case 'page':
-      return { ...common, type: 'page', name: 'Home', properties: {} }
+      return testEvent('page', { ...fields, name: 'Home' })
     case 'group':
-      return { ...common, type: 'group', groupId: `company-${spec.n}`, traits: {} }
+      return testEvent('group', { ...fields, groupId: `company-${spec.n}` })
   }
 }
 

@@ -149,6 +149,10 @@ export async function untilReady(app: FastifyInstance, timeoutMs = 15_000): Prom
   }
 }
 
+/**
+ * Raw request bodies as a Segment client POSTs them (no messageId, receivedAt or context: the ingest adds
+ * those), not normalised events: for those, `testEvent` of `@ucd/segment/testing`.
+ */
 export const identify = (extra: Record<string, unknown> = {}): Record<string, unknown> => ({
   userId: '019mr8mf4r',
   traits: { email: 'pgibbons@example.com', name: 'Peter Gibbons' },

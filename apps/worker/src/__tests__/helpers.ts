@@ -2,6 +2,7 @@ import { loadConfig, type Config } from '@ucd/config'
 import { createLogger, type Logger } from '@ucd/logger'
 import { eventJobId, EventJobDataSchema, type EventJobData, type EventsQueue } from '@ucd/queue'
 import type { SegmentEvent } from '@ucd/segment'
+import { testEvent } from '@ucd/segment/testing'
 
 export const API_KEY = 'uc_test_key_0123456789abcdef0123456789abcdef0123456789abcdef01234567'
 
@@ -37,40 +38,25 @@ export function testConfig(
 
 export const quietLogger = (): Logger => createLogger({ service: 'worker-test', level: 'silent' })
 
-let counter = 0
 const at = '2026-11-28T10:00:00.000Z'
-const envelope = (userId: string) => ({
-  messageId: `m-${process.pid}-${++counter}-${Math.random().toString(36).slice(2, 8)}`,
-  userId,
-  timestamp: at,
-  receivedAt: at,
-  context: {},
-  integrations: {},
-})
+const envelope = (userId: string) => ({ userId, timestamp: at, receivedAt: at })
 
-export const track = (userId: string, n: number): SegmentEvent => ({
-  ...envelope(userId),
-  type: 'track',
-  event: 'Order Completed',
-  properties: { n, revenue: 12.5 },
-})
-export const identify = (userId: string, traits: Record<string, unknown>): SegmentEvent => ({
-  ...envelope(userId),
-  type: 'identify',
-  traits,
-})
-export const page = (userId: string): SegmentEvent => ({
-  ...envelope(userId),
-  type: 'page',
-  name: 'Home',
-  properties: { url: 'https://shop.example.com/home?x=1', title: 'Home', referrer: 'https://google.com/' },
-})
-export const group = (userId: string, groupId: string): SegmentEvent => ({
-  ...envelope(userId),
-  type: 'group',
-  groupId,
-  traits: { name: 'Initech', employees: 42, industry: 'Technology' },
-})
+export const track = (userId: string, n: number): SegmentEvent =>
+  testEvent('track', { ...envelope(userId), event: 'Order Completed', properties: { n, revenue: 12.5 } })
+export const identify = (userId: string, traits: Record<string, unknown>): SegmentEvent =>
+  testEvent('identify', { ...envelope(userId), traits })
+export const page = (userId: string): SegmentEvent =>
+  testEvent('page', {
+    ...envelope(userId),
+    name: 'Home',
+    properties: { url: 'https://shop.example.com/home?x=1', title: 'Home', referrer: 'https://google.com/' },
+  })
+export const group = (userId: string, groupId: string): SegmentEvent =>
+  testEvent('group', {
+    ...envelope(userId),
+    groupId,
+    traits: { name: 'Initech', employees: 42, industry: 'Technology' },
+  })
 
 export function jobData(event: SegmentEvent, tenantId = 'default'): EventJobData {
   return EventJobDataSchema.parse({ tenantId, event, receivedAt: new Date().toISOString() })

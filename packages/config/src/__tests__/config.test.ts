@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { ConfigError, loadConfig, loadConfigOrExit, type ConfigProblem } from '../index'
+import { ConfigError, SECRET_VARS, loadConfig, loadConfigOrExit } from '../index'
+import type { ConfigProblem } from '../load'
 
 const WRITE_KEY = 'wk_live_5f0c1d2e3a4b5c6d'
 const API_KEY = 'uc_api_0123456789abcdef0123456789abcdef0123456789abcdef0123456789ab'
@@ -342,7 +343,7 @@ describe('every problem at once, no secret echoed', () => {
   })
 
   it('lists all of them in one error', () => {
-    const problems = problemsOf(() => loadConfig(env, { app: 'worker' }))
+    const problems = problemsOf(() => loadConfig(env, { app: 'any' }))
     expect(problems.map(p => p.variable).sort()).toEqual(
       ['INGEST_PORT', 'LOG_LEVEL', 'REDIS_URL', 'USERCOM_BASE_URL', 'WORKER_CONCURRENCY'].sort(),
     )
@@ -353,7 +354,7 @@ describe('every problem at once, no secret echoed', () => {
     let exitCode: number | undefined
     expect(() =>
       loadConfigOrExit(env, {
-        app: 'worker',
+        app: 'any',
         stderr: { write: (text: string) => (printed += text) },
         exit: (code: number): never => {
           exitCode = code
@@ -380,5 +381,54 @@ describe('immutability', () => {
     expect(() => {
       ;(config.worker as { concurrency: number }).concurrency = 1
     }).toThrow(TypeError)
+  })
+})
+
+describe('each app validates only the variables it reads', () => {
+  it('the ingest does not fail on a bad worker variable, and keeps its default', () => {
+    const config = loadConfig(
+      { ...ingestEnv, WORKER_CONCURRENCY: 'lots', METRICS_PORT: '-1' },
+      { app: 'ingest' },
+    )
+    expect(config.worker.concurrency).toBe(50)
+    expect(config.ingest.port).toBe(8080)
+  })
+
+  it('a worker does not fail on a bad ingest variable', () => {
+    const config = loadConfig(
+      { ...workerEnv, INGEST_PORT: 'eighty', INGEST_TRUST_PROXY: 'maybe' },
+      { app: 'worker' },
+    )
+    expect(config.worker.concurrency).toBe(50)
+    expect(config.ingest.port).toBe(8080)
+  })
+
+  it('the admin CLI reads only the shared variables: no tenants, no TENANTS_FILE', () => {
+    const config = loadConfig(
+      { QUEUE_PREFIX: 'ops', WORKER_CONCURRENCY: 'lots', INGEST_PORT: 'x', TENANTS_FILE: '/missing.json' },
+      { app: 'admin', readFile: () => 'not json' },
+    )
+    expect(config.queuePrefix).toBe('ops')
+    expect(config.tenants.list).toEqual([])
+  })
+
+  it('each app still fails on a bad variable it reads, shared ones included', () => {
+    for (const [app, env, name] of [
+      ['ingest', { ...ingestEnv, INGEST_PORT: 'eighty' }, 'INGEST_PORT'],
+      ['worker', { ...workerEnv, WORKER_CONCURRENCY: 'lots' }, 'WORKER_CONCURRENCY'],
+      ['admin', { QUEUE_PREFIX: 'a:b' }, 'QUEUE_PREFIX'],
+    ] as const) {
+      expect(problemsOf(() => loadConfig(env, { app })).map(p => p.variable)).toEqual([name])
+    }
+  })
+})
+
+describe('secrets', () => {
+  it('SECRET_VARS lists the variables declared secret', () => {
+    expect([...SECRET_VARS].sort()).toEqual([
+      'SEGMENT_WEBHOOK_SECRET',
+      'SEGMENT_WRITE_KEY',
+      'USERCOM_API_KEY',
+    ])
   })
 })

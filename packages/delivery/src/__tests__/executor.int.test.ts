@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { SPEC_FIXTURES, normalizeBatch, normalizeEvent, type SegmentEvent } from '@ucd/segment'
+import { normalizeBatch, normalizeEvent, type SegmentEvent } from '@ucd/segment'
+import { SPEC_FIXTURES } from '@ucd/segment/testing'
 import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
 import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
 import { Redis } from 'ioredis'

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream'
 import { describe, expect, it } from '@jest/globals'
-import { createLogger, scrub, REDACTED } from '../index'
+import { createLogger, scrub } from '../index'
+import { REDACTED } from '../scrub'
 
 const API_KEY = 'uc_0123456789abcdef0123456789abcdef'
 const WRITE_KEY = 'wk_live_abcdef123456'

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { SPEC_FIXTURES } from '@ucd/segment'
+import { SPEC_FIXTURES } from '@ucd/segment/testing'
 import { MAX_ATTRIBUTE_NAME_LENGTH, convertAttributeValue, planEvent, toNameStd } from '../index'
 import { attr, ensured, fixtureEvents, identify, step, userBody } from './helpers'
 import type { AttributeDef } from '../index'

@@ -1,16 +1,11 @@
-import { SPEC_FIXTURES, normalizeBatch, normalizeEvent } from '@ucd/segment'
-import type { EventType, SegmentEvent, SpecFixture } from '@ucd/segment'
+import { SPEC_FIXTURES, normalizeFixture, testEvent } from '@ucd/segment/testing'
+import type { SpecFixture, TestEventFields } from '@ucd/segment/testing'
+import type { EventType, SegmentEvent } from '@ucd/segment'
 import type { AttributeDef, Operation, Plan } from '../index'
 
-export const RECEIVED_AT = new Date('2024-03-01T12:00:00.000Z')
-
-let counter = 0
-
-/** A normalised event built from a raw one, the way the ingest does it. */
+/** A normalised event built from a raw one (ids may be numbers, as clients send them), the way the ingest does it. */
 export function event(raw: Record<string, unknown>): SegmentEvent {
-  const result = normalizeEvent({ messageId: `m-${++counter}`, ...raw }, { receivedAt: RECEIVED_AT })
-  if (!result.ok) throw new Error(`not a valid event: ${JSON.stringify(result.errors)}`)
-  return result.event
+  return testEvent(raw.type as EventType, raw as TestEventFields<EventType>)
 }
 
 export function identify(traits: Record<string, unknown>, extra: Record<string, unknown> = {}): SegmentEvent {
@@ -23,21 +18,7 @@ export function group(traits: Record<string, unknown>, extra: Record<string, unk
 
 /** Every normalised event of a segment-spec.md §9 fixture. */
 export function fixtureEvents(fixture: SpecFixture): SegmentEvent[] {
-  const ctx = { receivedAt: RECEIVED_AT, newMessageId: () => `fixture-${++counter}` }
-  const results =
-    fixture.route === 'batch'
-      ? (() => {
-          const batch = normalizeBatch(fixture.body, ctx)
-          if (!batch.ok) throw new Error(JSON.stringify(batch.errors))
-          return batch.results
-        })()
-      : [
-          normalizeEvent(
-            fixture.body,
-            fixture.route === 'event' ? ctx : { ...ctx, routeType: fixture.route satisfies EventType },
-          ),
-        ]
-  return results.map(result => {
+  return normalizeFixture(fixture).map(result => {
     if (!result.ok) throw new Error(`${fixture.name}: ${JSON.stringify(result.errors)}`)
     return result.event
   })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { SPEC_FIXTURES } from '@ucd/segment'
+import { SPEC_FIXTURES } from '@ucd/segment/testing'
 import { planEvent } from '../index'
 import { event, fixtureEvents, step } from './helpers'
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { SPEC_FIXTURES } from '@ucd/segment'
+import { SPEC_FIXTURES } from '@ucd/segment/testing'
 import { PlanSchema, SKIP_REASONS, planEvent } from '../index'
 import { event, fixture, fixtureEvents, group, identify } from './helpers'
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
-import { DESTINATION_NAMES, isEnabled } from '../index'
+import { isEnabled } from '../index'
+import { DESTINATION_NAMES } from '../integrations'
 
 describe('isEnabled: the integrations object (segment-spec.md §6)', () => {
   it('knows the three names the destination doc gives', () => {

@@ -1,13 +1,8 @@
 import { describe, expect, it } from '@jest/globals'
-import {
-  MAX_EVENT_BYTES,
-  SPEC_DELETE_NOTICE,
-  SPEC_FIXTURES,
-  SegmentEventSchema,
-  normalizeBatch,
-  normalizeEvent,
-} from '../index'
-import type { NormalizeContext, NormalizeResult, SegmentEvent } from '../index'
+import { MAX_EVENT_BYTES, SegmentEventSchema, normalizeBatch, normalizeEvent } from '../index'
+import type { NormalizeContext } from '../normalize'
+import type { NormalizeResult, SegmentEvent } from '../index'
+import { SPEC_DELETE_NOTICE, SPEC_FIXTURES, normalizeFixture } from '../testing'
 
 const receivedAt = new Date('2024-01-02T03:04:05.678Z')
 const ctx: NormalizeContext = { receivedAt, newMessageId: () => 'generated-id' }
@@ -435,18 +430,8 @@ describe('normalizeBatch', () => {
 })
 
 describe('the segment-spec.md §9 fixtures', () => {
-  function normalizeFixture(route: string, body: Record<string, unknown>): NormalizeResult[] {
-    if (route === 'batch') {
-      const result = normalizeBatch(body, ctx)
-      if (!result.ok) throw new Error(JSON.stringify(result.errors))
-      return result.results
-    }
-    const routeType = route === 'event' ? undefined : (route as NormalizeContext['routeType'])
-    return [normalizeEvent(body, routeType === undefined ? ctx : { ...ctx, routeType })]
-  }
-
   it.each(SPEC_FIXTURES.map(f => [f.name, f] as const))('%s normalises without error', (_name, fixture) => {
-    const results = normalizeFixture(fixture.route, fixture.body)
+    const results = normalizeFixture(fixture, ctx)
     expect(results.length).toBeGreaterThan(0)
     for (const result of results) {
       const event = ok(result)
@@ -456,8 +441,8 @@ describe('the segment-spec.md §9 fixtures', () => {
   })
 
   it('9.1 batch: unpadded dates parse, batch context lands on every item', () => {
-    const body = SPEC_FIXTURES.find(f => f.route === 'batch')!.body
-    const events = normalizeFixture('batch', body).map(ok)
+    const fixture = SPEC_FIXTURES.find(f => f.route === 'batch')!
+    const events = normalizeFixture(fixture, ctx).map(ok)
     expect(events.map(e => e.timestamp)).toEqual([
       '2012-12-02T00:30:08.276Z',
       '2012-12-02T00:30:12.984Z',
@@ -470,7 +455,7 @@ describe('the segment-spec.md §9 fixtures', () => {
 
   it('9.1 track without a type field gets it from the route', () => {
     const fixture = SPEC_FIXTURES.find(f => f.name.includes('no type field'))!
-    expect(ok(normalizeFixture(fixture.route, fixture.body)[0]!)).toMatchObject({
+    expect(ok(normalizeFixture(fixture, ctx)[0]!)).toMatchObject({
       type: 'track',
       userId: '123',
       event: 'happy-path-a3ef8a6f-0482-4694-bc4d-4afba03a0eab',
@@ -479,7 +464,7 @@ describe('the segment-spec.md §9 fixtures', () => {
 
   it('9.3 forwarded page keeps its times and drops _metadata and the null category', () => {
     const fixture = SPEC_FIXTURES.find(f => f.name.startsWith('9.3'))!
-    const event = ok(normalizeFixture(fixture.route, fixture.body)[0]!)
+    const event = ok(normalizeFixture(fixture, ctx)[0]!)
     expect(event).toMatchObject({
       receivedAt: '2019-06-21T17:36:42.812Z',
       timestamp: '2019-06-21T17:36:42.812Z',
@@ -490,7 +475,7 @@ describe('the segment-spec.md §9 fixtures', () => {
 
   it('9.5 webhook track without messageId gets one', () => {
     const fixture = SPEC_FIXTURES.find(f => f.name.startsWith('9.5'))!
-    expect(ok(normalizeFixture(fixture.route, fixture.body)[0]!)).toMatchObject({
+    expect(ok(normalizeFixture(fixture, ctx)[0]!)).toMatchObject({
       messageId: 'generated-id',
       version: 1,
     })

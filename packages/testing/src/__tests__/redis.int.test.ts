@@ -1,16 +1,8 @@
 import { afterAll, describe, expect, it } from '@jest/globals'
 import { Queue } from 'bullmq'
 import { Redis } from 'ioredis'
-import {
-  cleanupPrefix,
-  findRedisServerBinary,
-  freePort,
-  RedisUnavailableError,
-  startRedis,
-  startRedisServer,
-  testRedisUrl,
-  uniquePrefix,
-} from '../index'
+import { cleanupPrefix, freePort, startRedisServer, testRedisUrl, uniquePrefix } from '../index'
+import { findRedisServerBinary, RedisUnavailableError, startRedis } from '../redis'
 
 const closers: Array<() => Promise<unknown>> = []
 afterAll(async () => {

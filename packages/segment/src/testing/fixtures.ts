@@ -1,4 +1,4 @@
-import type { EventType } from './schema'
+import type { EventType } from '../schema'
 
 // The request bodies and events of segment-spec.md §9 (copied from Segment's docs), for tests of
 // every package that takes Segment input. `route` says how the body arrives: a single-event route
