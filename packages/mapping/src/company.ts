@@ -10,7 +10,7 @@ import type { CompanyTrait } from './user-traits'
 import type { JsonObject } from './util'
 
 // group (and identify's `traits.company`): traits → the body of POST /companies/ and
-// PUT /companies-by-id/:custom_id/ (WIRE.md), plus the company attributes to create first. Semantic
+// PUT /companies-by-id/:custom_id/ (packages/usercom-client/WIRE.md), plus the company attributes to create first. Semantic
 // traits (the destination doc): address, description, email, employees, name, phone; the rest are
 // company custom attributes. A semantic trait sent as null clears its field (segment-spec.md §4.2).
 

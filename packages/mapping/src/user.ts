@@ -9,13 +9,13 @@ import type { AttributeCatalog, Dropped } from './operations'
 import type { CompanyTrait, UserTraits } from './user-traits'
 import type { JsonObject } from './util'
 
-// identify: traits and context → the body of POST /users/update_or_create/ (WIRE.md), plus the
+// identify: traits and context → the body of POST /users/update_or_create/ (packages/usercom-client/WIRE.md), plus the
 // custom attributes to create first and the company of `traits.company`. The mapping table is in
 // this package's README.
 
 /** Fields of the User.com user itself: a custom attribute may not be called like one of these. */
 export const USER_FIELDS: ReadonlySet<string> = new Set([
-  // writable standard fields (WIRE.md)
+  // writable standard fields (packages/usercom-client/WIRE.md)
   'custom_id',
   'email',
   'first_name',

@@ -2,7 +2,7 @@ import { parseDate } from '@ucd/segment'
 import type { AttributeDef, AttributeValueType } from './operations'
 
 // Converting a Segment value to what a User.com custom attribute of a given value type takes
-// (WIRE.md): string ≤ 255 characters, integer, float, boolean, date "YYYY-MM-DD", datetime ISO
+// (packages/usercom-client/WIRE.md): string ≤ 255 characters, integer, float, boolean, date "YYYY-MM-DD", datetime ISO
 // 8601 UTC, fixed (one of the choices), json (object or array). `null` clears any type and is
 // handled by the caller. A value that cannot be converted is refused with a reason; nothing here
 // throws.

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 
-// Request bodies and responses of the User.com calls delivery makes (WIRE.md). Responses are parsed
+// Request bodies and responses of the User.com calls delivery makes (../WIRE.md). Responses are parsed
 // loosely: documented fields are checked, anything else is kept as is.
 
 const JsonObject = z.record(z.string(), z.unknown())

@@ -14,7 +14,7 @@ import type { AttributeCatalog, AttributeDef, Plan, PlanOptions } from '../index
 import type { SegmentEvent } from '@ucd/segment'
 
 // For any schema-valid event and any catalog, the planner never throws, its plan passes PlanSchema,
-// is plain JSON, is the same every time, and keeps the wire rules (WIRE.md) whatever came in.
+// is plain JSON, is the same every time, and keeps the wire rules (packages/usercom-client/WIRE.md) whatever came in.
 
 const KNOWN_KEYS = [
   'email',
