@@ -2,7 +2,7 @@ export { EVENT_TYPES, DELIVERED_TYPES, MAX_EVENT_BYTES, MAX_BATCH_BYTES, Segment
 export { normalizeEvent, normalizeBatch } from './normalize'
 export { isEnabled } from './integrations'
 export { parseDate } from './dates'
-export type { EventType, SegmentEvent, PageEvent, ValidationIssue } from './schema'
+export type { EventType, SegmentEvent, PageEvent, ScreenEvent, ValidationIssue } from './schema'
 export type { NormalizeResult } from './normalize'
 export { isObject } from './json'
 export type { JsonObject } from './json'
