@@ -300,7 +300,7 @@ describe('normalizeEvent: time', () => {
     expect(ok(normalizeEvent(raw, ctx)).timestamp).toBe('2024-01-02T03:04:05.677Z')
   })
 
-  it('clamps a forwarded event to its receivedAt, and to this ingest\'s receipt when that is earlier', () => {
+  it("clamps a forwarded event to its receivedAt, and to this ingest's receipt when that is earlier", () => {
     const forwarded = { ...track, receivedAt: '2019-06-21T17:36:42.812Z', timestamp: '2150-01-01T00:00:00Z' }
     expect(ok(normalizeEvent(forwarded, ctx)).timestamp).toBe('2019-06-21T17:36:42.812Z')
     const fromTheFuture = { ...track, receivedAt: '2150-01-01T00:00:00Z', timestamp: '2150-01-01T00:00:00Z' }
