@@ -45,7 +45,7 @@ describe('testEvent (@ucd/segment/testing)', () => {
       sentAt: '2024-03-01T11:00:10.000Z',
     })
     expect(skewed.timestamp).toBe('2024-03-01T11:59:50.000Z')
-    const at = '2026-11-28T10:00:00.000Z'
+    const at = '2023-11-28T10:00:00.000Z'
     const forwarded = testEvent('track', { timestamp: at, receivedAt: at })
     expect(forwarded).toMatchObject({ timestamp: at, receivedAt: at })
     expect(forwarded).not.toHaveProperty('originalTimestamp')
