@@ -59,6 +59,10 @@ export const usercomDelivery: DeliveryPortFactory = (tenant, { config, redis, me
     keyPrefix: prefix,
     identityTtlSeconds: config.worker.identityCacheTtlSeconds,
     attributeTtlSeconds: config.worker.attributeCacheTtlSeconds,
+    planOptions: {
+      screens: tenant.screens,
+      ...(tenant.pageDomain === undefined ? {} : { pageDomain: tenant.pageDomain }),
+    },
     logger, // the executor binds tenantId itself
   })
 }

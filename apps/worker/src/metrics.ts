@@ -33,6 +33,12 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
     labelNames: ['kind', 'code'] as const,
     registers: [registry],
   })
+  const deferrals = new Counter({
+    name: 'ucd_worker_deferrals_total',
+    help: 'Deliveries put back for a moment without spending an attempt (a user lock taken, a tenant paused by a 429), by tenant',
+    labelNames: ['why', 'tenant'] as const,
+    registers: [registry],
+  })
   const deadLettered = new Counter({
     name: 'ucd_dlq_additions_total',
     help: 'Events added to the dead-letter queue, by reason',
@@ -81,7 +87,17 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
     },
   })
 
-  return { registry, deliveries, usercomRequests, usercomLatency, retries, deadLettered, dropped, lag }
+  return {
+    registry,
+    deliveries,
+    usercomRequests,
+    usercomLatency,
+    retries,
+    deferrals,
+    deadLettered,
+    dropped,
+    lag,
+  }
 }
 
 export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>

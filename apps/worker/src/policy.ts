@@ -1,3 +1,4 @@
+import { DeliveryDeferredError, type DeferReason } from '@ucd/delivery'
 import type { DeadLetterReason } from '@ucd/queue'
 import { isUsercomError, type UsercomErrorKind, type UsercomRateLimitedError } from '@ucd/usercom-client'
 
@@ -68,6 +69,12 @@ export type Decision =
   /** Write a dead-letter record now; the job is done. */
   | { action: 'dead_letter'; reason: DeadLetterReason }
 
+/** Nothing failed, the delivery must wait: move the job to delayed for `delayMs`, no attempt used. */
+export interface Deferral {
+  delayMs: number
+  why: DeferReason
+}
+
 export const DEFAULT_RETRY_AFTER_MS = 1000
 export const MAX_RETRY_AFTER_MS = 60_000
 
@@ -76,6 +83,18 @@ export interface DecideContext {
   firstAttemptAt: number
   now: number
   retryWindowMs: number
+}
+
+/**
+ * A delivery that asked to wait (DeliveryDeferredError: a user's lock is taken, the tenant is paused
+ * by a 429) is no failure: it is deferred, without spending an attempt. Anything else: undefined.
+ */
+export function deferralOf(error: unknown): Deferral | undefined {
+  if (!(error instanceof DeliveryDeferredError)) return undefined
+  const delayMs = Number.isFinite(error.delayMs)
+    ? Math.max(1, Math.ceil(error.delayMs))
+    : DEFAULT_RETRY_AFTER_MS
+  return { delayMs: Math.min(delayMs, MAX_RETRY_AFTER_MS), why: error.reason }
 }
 
 export function decide(failure: Failure, context: DecideContext): Decision {

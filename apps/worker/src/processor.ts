@@ -1,11 +1,11 @@
-import { Worker, type Job } from 'bullmq'
+import { DelayedError, Worker, type Job } from 'bullmq'
 import type { Config, Tenant } from '@ucd/config'
 import type { Logger } from '@ucd/logger'
 import { EventJobDataSchema, type DeliveryState, type EventJobData } from '@ucd/queue'
 import type { DeadLetterWriter } from './dead-letter'
 import { firstAttemptOf, invalidJobData, jobDataOf } from './job-data'
 import type { WorkerMetrics } from './metrics'
-import { classify, decide, InvalidJobError } from './policy'
+import { classify, decide, deferralOf, InvalidJobError } from './policy'
 import type { DeliveryPort } from './port'
 
 export interface JobResult {
@@ -32,7 +32,7 @@ export interface ProcessorDeps {
  * here (policy.ts decides; this acts): dead-letter and complete, pause the queue and put the job back,
  * or throw for BullMQ's backoff. Progress (first attempt, checkpoints) is kept in the job data.
  */
-export function createProcessor(deps: ProcessorDeps): (job: EventJob) => Promise<JobResult> {
+export function createProcessor(deps: ProcessorDeps): (job: EventJob, token?: string) => Promise<JobResult> {
   const { config, logger, metrics, now } = deps
   const retryWindowMs = config.worker.retryWindowMinutes * 60_000
 
@@ -40,7 +40,7 @@ export function createProcessor(deps: ProcessorDeps): (job: EventJob) => Promise
     await job.updateData({ ...job.data, delivery })
   }
 
-  return async job => {
+  return async (job, token) => {
     const started = now()
     const raw = jobDataOf(job.data)
     const firstAttemptAt = firstAttemptOf(raw, job.processedOn ?? started)
@@ -90,9 +90,19 @@ export function createProcessor(deps: ProcessorDeps): (job: EventJob) => Promise
       if (logger.isLevelEnabled('debug')) log().debug({ ms: now() - started }, 'delivered')
       return { outcome: 'delivered' }
     } catch (error) {
+      const progressChanged = stepsRan || !raw.delivery?.firstAttemptAt
+      const deferral = deferralOf(error)
+      if (deferral !== undefined) {
+        // Not a failure: back to the delayed set for a moment, no attempt spent, checkpoints kept.
+        if (progressChanged) await saveProgress(job, { firstAttemptAt, checkpoints })
+        metrics.deferrals.inc({ why: deferral.why, tenant: raw.tenantId ?? 'unknown' })
+        if (logger.isLevelEnabled('debug'))
+          log().debug({ why: deferral.why, delayMs: deferral.delayMs }, 'deferred')
+        await job.moveToDelayed(now() + deferral.delayMs, token)
+        throw new DelayedError()
+      }
       const failure = classify(error)
       const decision = decide(failure, { firstAttemptAt, now: now(), retryWindowMs })
-      const progressChanged = stepsRan || !raw.delivery?.firstAttemptAt
       switch (decision.action) {
         case 'dead_letter':
           await deps.writeDeadLetter(job, decision.reason, failure, firstAttemptAt)

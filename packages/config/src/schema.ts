@@ -119,6 +119,27 @@ const TENANT_SETTINGS = {
     .number({ error: 'must be a number' })
     .positive({ error: 'must be greater than 0' })
     .optional(),
+  /** The site of page calls that carry only a path (server-side `page`): an origin, e.g. https://www.example.com. */
+  pageDomain: z
+    .url({ protocol: /^https?$/, error: 'must be an origin such as https://www.example.com' })
+    .refine(isOrigin, { error: 'must be an origin (scheme, host, port): no path, query or credentials' })
+    .transform(url => new URL(url).origin)
+    .optional(),
+  /** `event`: screen calls become event occurrences (`Viewed <name> Screen`); `off` (default): not delivered. */
+  screens: z.enum(['off', 'event'], { error: 'must be "event" or "off"' }).default('off'),
+}
+
+/** An origin: `https://host[:port]` and nothing else (a trailing `/` is allowed). */
+function isOrigin(text: string): boolean {
+  if (!URL.canParse(text)) return false
+  const url = new URL(text)
+  return (
+    url.username === '' &&
+    url.password === '' &&
+    url.search === '' &&
+    url.hash === '' &&
+    (url.pathname === '/' || url.pathname === '')
+  )
 }
 
 /** The User.com account of a tenant, as the apps use it. */

@@ -1,5 +1,5 @@
 import type { Logger } from '@ucd/logger'
-import { planEvent, type Plan } from '@ucd/mapping'
+import { planEvent, type Plan, type PlanOptions } from '@ucd/mapping'
 import type { SegmentEvent } from '@ucd/segment'
 import type { UsercomClient } from '@ucd/usercom-client'
 import type { CatalogCache, CatalogSnapshot } from './catalog-cache'
@@ -31,6 +31,8 @@ export interface DeliveryServices {
   catalog: CatalogCache
   users: UserResolver
   attributes: AttributeCreator
+  /** The tenant's planning settings, the same for every plan of every delivery. */
+  planOptions: PlanOptions
   now: () => number
   logger?: Logger
 }
@@ -75,10 +77,15 @@ export class DeliveryRun {
     return plan
   }
 
+  /** This event's plan with `catalog` and the tenant's planning settings. */
+  private plan(catalog: CatalogSnapshot['attributes']): Plan {
+    return planEvent(this.event, catalog, this.services.planOptions)
+  }
+
   /** The plan, from the cached catalog for events that use one. */
   private async planWithCatalog(): Promise<Plan> {
     this.snapshot = usesCatalog(this.event) ? await this.services.catalog.get() : undefined
-    return planEvent(this.event, this.snapshot?.attributes ?? [])
+    return this.plan(this.snapshot?.attributes ?? [])
   }
 
   /** Fetches the catalog from User.com (once per delivery) and plans again with it. */
@@ -87,7 +94,7 @@ export class DeliveryRun {
     this.catalogRefreshed = true
     this.services.logger?.debug({ messageId: this.event.messageId, reason }, 'refreshing the catalog')
     this.snapshot = await this.services.catalog.refresh()
-    return planEvent(this.event, this.snapshot.attributes)
+    return this.plan(this.snapshot.attributes)
   }
 
   /** Plans the rest of the delivery again (once per delivery), or lets the failure that asked stand. */
@@ -97,7 +104,7 @@ export class DeliveryRun {
       case 'attribute_type_differs':
         // It existed with another type: convert the values again with the real catalog.
         this.replanned = true
-        return planEvent(this.event, (await this.services.catalog.get()).attributes)
+        return this.plan((await this.services.catalog.get()).attributes)
       case 'body_rejected': {
         const fresh = await this.refreshCatalogOnce('a body built from the cached catalog was rejected')
         // The same plan would be rejected the same way: a fresh catalog does not explain the 400.

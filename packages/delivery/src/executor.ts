@@ -1,5 +1,5 @@
 import type { Logger } from '@ucd/logger'
-import type { Dropped, Plan } from '@ucd/mapping'
+import type { Dropped, Plan, PlanOptions } from '@ucd/mapping'
 import type { SegmentEvent } from '@ucd/segment'
 import type { UsercomClient } from '@ucd/usercom-client'
 import type { Redis } from 'ioredis'
@@ -26,6 +26,8 @@ export interface ExecutorOptions {
   keyPrefix: string
   identityTtlSeconds: number
   attributeTtlSeconds: number
+  /** The tenant's planning settings (tenants file): `pageDomain`, `screens`. */
+  planOptions?: PlanOptions
   logger?: Logger
   /** In-process identity LRU: entries and TTL (defaults 10 000 and 30 s). */
   localIdentityMaxEntries?: number
@@ -85,6 +87,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     catalog,
     users: new UserResolver({ client, identities, ...withLogger }),
     attributes: new AttributeCreator({ client, catalog, now, ...withLogger }),
+    planOptions: options.planOptions ?? {},
     now,
     ...withLogger,
   }

@@ -16,7 +16,7 @@ export {
   DroppedSchema,
   PlanSchema,
 } from './operations'
-export { planEvent, screenEventName, PlanOptionsSchema, SKIP_REASONS } from './plan'
+export { planEvent, screenEventName, SKIP_REASONS } from './plan'
 export { toNameStd, MAX_ATTRIBUTE_NAME_LENGTH } from './names'
 export { convertAttributeValue, MAX_STRING_VALUE_LENGTH } from './values'
 export { findAttribute } from './attributes'

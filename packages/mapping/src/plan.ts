@@ -13,24 +13,15 @@ import type { ScreenEvent, SegmentEvent } from '@ucd/segment'
 // plan, and every step key is stable (the executor's checkpoints). Never throws for a schema-valid
 // event.
 
-/** A site origin (`https://www.example.com`): an http(s) URL with no path, query, fragment or credentials. */
-function isOrigin(text: string): boolean {
-  const url = httpUrl(text)
-  return url !== undefined && url.origin === text.replace(/\/$/, '')
-}
-
-/** What a tenant may set about how its events are planned (the tenants file carries them). */
+/** What a tenant may set about how its events are planned (the tenants file carries them, validated by @ucd/config). */
 export const PlanOptionsSchema = z.object({
   /**
    * The site of page calls that carry a path but no absolute URL (server-side `page` calls):
    * an origin such as `https://www.example.com`. Without it such calls are no page view.
    */
-  pageDomain: z
-    .string()
-    .refine(isOrigin, { error: 'pageDomain must be an origin such as https://www.example.com' })
-    .optional(),
-  /** `event`: screen calls become event occurrences (`Viewed <name> Screen`); `skip` (default): not delivered. */
-  screens: z.enum(['skip', 'event']).optional(),
+  pageDomain: z.string().optional(),
+  /** `event`: screen calls become event occurrences (`Viewed <name> Screen`); `off` (default): not delivered. */
+  screens: z.enum(['off', 'event']).optional(),
 })
 export type PlanOptions = z.infer<typeof PlanOptionsSchema>
 

@@ -284,6 +284,33 @@ describe('TENANTS_FILE', () => {
     )
   })
 
+  it('reads the planning settings pageDomain (an origin) and screens ("event" or "off", default off)', () => {
+    const withSettings = [
+      { ...tenants[0], pageDomain: 'https://www.acme.example/', screens: 'event' },
+      tenants[1],
+    ]
+    const config = loadConfig(env, { app: 'worker', ...file(withSettings) })
+    expect(config.tenants.byId('acme')).toMatchObject({
+      pageDomain: 'https://www.acme.example',
+      screens: 'event',
+    })
+    expect(config.tenants.byId('globex')?.screens).toBe('off')
+    expect(config.tenants.byId('globex')?.pageDomain).toBeUndefined()
+
+    const bad = [
+      { ...tenants[0], pageDomain: 'https://www.acme.example/pricing?x=1', screens: 'yes' },
+      { ...tenants[1], pageDomain: 'www.globex.example' },
+    ]
+    const problems = problemsOf(() => loadConfig(env, file(bad)))
+    expect(problems.map(p => p.variable)).toEqual(
+      expect.arrayContaining([
+        'TENANTS_FILE[0].pageDomain',
+        'TENANTS_FILE[0].screens',
+        'TENANTS_FILE[1].pageDomain',
+      ]),
+    )
+  })
+
   it('rejects duplicate ids and a write key shared by two tenants', () => {
     const dup = [
       { id: 'a', writeKeys: ['same_key'], usercom: { apiKey: 'uc_a_secret_value', appSubdomain: 'a' } },

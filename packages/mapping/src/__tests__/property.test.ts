@@ -334,7 +334,7 @@ function checkWireRules(event: SegmentEvent, defs: AttributeCatalog, plan: Plan)
 const options: fc.Arbitrary<PlanOptions> = fc.record(
   {
     pageDomain: fc.constantFrom('https://www.example.com', 'http://localhost:8080'),
-    screens: fc.constantFrom('skip' as const, 'event' as const),
+    screens: fc.constantFrom('off' as const, 'event' as const),
   },
   { requiredKeys: [] },
 )

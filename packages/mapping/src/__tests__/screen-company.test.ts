@@ -41,7 +41,7 @@ describe('screen: an event occurrence named like Segment\'s screen views, when t
   })
 
   it('without the option (or screens: "skip"): skipped as before', () => {
-    for (const options of [undefined, { screens: 'skip' as const }]) {
+    for (const options of [undefined, { screens: 'off' as const }]) {
       const plan = planEvent(screen, [], options)
       expect(plan).toMatchObject({ steps: [], skipped: SKIP_REASONS.screen })
     }
