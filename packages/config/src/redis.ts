@@ -142,7 +142,7 @@ export const shardList = () =>
     return shards.sort((a, b) => a - b)
   })
 
-/** `config.redis`: the cluster of REDIS_CLUSTER_NODES when set (it takes REDIS_URL's place), else REDIS_URL. */
+/** `config.redis`: the cluster of REDIS_CLUSTER_NODES when set (in REDIS_URL's place), else REDIS_URL. */
 export function redisTarget(shared: Values<typeof SHARED>): RedisTarget {
   const cluster = shared.redisClusterNodes
   return cluster === undefined ? { kind: 'single', url: shared.redisUrl } : { kind: 'cluster', ...cluster }
@@ -178,12 +178,14 @@ export function shardingProblems(
   }
   const missing = worker?.shards?.filter(shard => shard >= queueShards) ?? []
   if (missing.length > 0) {
+    const listed =
+      missing.length === 1
+        ? `lists shard ${missing[0]}, which does not exist`
+        : `lists shards ${missing.join(', ')}, which do not exist`
+    const existing = queueShards === 1 ? '0' : `0 to ${queueShards - 1}`
     problems.push({
       variable: 'WORKER_SHARDS',
-      message:
-        `${missing.length === 1 ? `lists shard ${missing[0]}, which does` : `lists shards ${missing.join(', ')}, which do`}` +
-        ` not exist: QUEUE_SHARDS is ${queueShards}, so the` +
-        ` shards are ${queueShards === 1 ? '0' : `0 to ${queueShards - 1}`}`,
+      message: `${listed}: QUEUE_SHARDS is ${queueShards}, so the shards are ${existing}`,
     })
   }
   return problems
