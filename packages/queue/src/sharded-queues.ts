@@ -56,26 +56,21 @@ function openShards<Q extends { close(): Promise<void> }>(
   }
 }
 
-/** Every shard's `events` queue (or `only` those): `createEventsQueue` under each shard's prefix. */
-export function createEventsQueues(
-  connection: ConnectionOptions,
-  prefix: string,
-  shards: number,
-  options: ShardedQueueOptions = {},
-): ShardedQueues<EventsQueue> {
-  return openShards(prefix, shards, options.only, shardPrefix =>
-    createEventsQueue(connection, shardPrefix, options),
-  )
+/** A queue per shard, each opened by `open` (`createEventsQueue`, `createDeadLetterQueue`) under its prefix. */
+function shardedFactory<Q extends { close(): Promise<void> }>(
+  open: (connection: ConnectionOptions, prefix: string, options: QueueOpenOptions) => Q,
+) {
+  return (
+    connection: ConnectionOptions,
+    prefix: string,
+    shards: number,
+    options: ShardedQueueOptions = {},
+  ): ShardedQueues<Q> =>
+    openShards(prefix, shards, options.only, shardPrefix => open(connection, shardPrefix, options))
 }
 
+/** Every shard's `events` queue (or `only` those): `createEventsQueue` under each shard's prefix. */
+export const createEventsQueues = shardedFactory<EventsQueue>(createEventsQueue)
+
 /** Every shard's `dead-letter` queue (or `only` those): the DLQ is sharded as the events are. */
-export function createDeadLetterQueues(
-  connection: ConnectionOptions,
-  prefix: string,
-  shards: number,
-  options: ShardedQueueOptions = {},
-): ShardedQueues<DeadLetterQueue> {
-  return openShards(prefix, shards, options.only, shardPrefix =>
-    createDeadLetterQueue(connection, shardPrefix, options),
-  )
-}
+export const createDeadLetterQueues = shardedFactory<DeadLetterQueue>(createDeadLetterQueue)
