@@ -16,6 +16,7 @@ import {
   type Tenant,
   type Values,
 } from './schema'
+import { redisTarget, shardingProblems, type RedisTarget } from './redis'
 import { createTenantRegistry, type TenantRegistry } from './tenants'
 
 export interface ConfigProblem {
@@ -42,6 +43,8 @@ export function formatConfigProblems(problems: readonly ConfigProblem[]): string
 
 /** The configuration of an app: every field typed by its variable's schema (schema.ts). */
 export type Config = Values<typeof SHARED> & {
+  /** Where Redis is: REDIS_CLUSTER_NODES' cluster when set, else REDIS_URL's server. */
+  readonly redis: RedisTarget
   readonly ingest: Values<typeof INGEST>
   readonly worker: Values<typeof WORKER>
   readonly tenants: TenantRegistry
@@ -266,6 +269,9 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
     })
   }
 
+  // Redis Cluster and queue shards (issue 19): the checks across QUEUE_PREFIX, QUEUE_SHARDS, WORKER_SHARDS.
+  if (shared !== undefined) problems.push(...shardingProblems(shared, worker))
+
   if (problems.length > 0 || shared === undefined || ingest === undefined || worker === undefined)
     throw new ConfigError(problems)
 
@@ -278,7 +284,14 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       ]),
     ),
   ]
-  const config: Config = { ...shared, ingest, worker, tenants: createTenantRegistry(tenants), secrets }
+  const config: Config = {
+    ...shared,
+    redis: redisTarget(shared),
+    ingest,
+    worker,
+    tenants: createTenantRegistry(tenants),
+    secrets,
+  }
   return deepFreeze(config)
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { MAX_QUEUE_SHARDS, clusterSeeds, shardList } from './redis'
 import { bool, int, logLevel, number, text, trustProxy, url, variable, type Variable } from './vars'
 
 // Every environment variable, declared once: its name, its schema (kind, limits, default) and the
@@ -21,6 +22,10 @@ export const SHARED = {
   logLevel: variable('LOG_LEVEL', logLevel().default('info')),
   /** undefined: decide by whether stdout is a TTY. */
   logPretty: variable('LOG_PRETTY', bool().optional()),
+  /** A Redis Cluster's seed nodes; when set, it takes the place of REDIS_URL (`config.redis`). */
+  redisClusterNodes: variable('REDIS_CLUSTER_NODES', clusterSeeds().optional()),
+  /** Event (and dead-letter) queues, each under its own hash tag; 1 keeps the unsharded key names. */
+  queueShards: variable('QUEUE_SHARDS', int(1, MAX_QUEUE_SHARDS).default(1)),
 }
 
 export const INGEST = {
@@ -49,6 +54,8 @@ export const WORKER = {
   attributeCacheTtlSeconds: variable('ATTRIBUTE_CACHE_TTL_SECONDS', int(1, 86_400).default(300)),
   metricsHost: variable('METRICS_HOST', text().default('0.0.0.0')),
   metricsPort: variable('METRICS_PORT', int(0, 65535).default(9464)),
+  /** The shards this worker consumes; undefined = every shard. */
+  shards: variable('WORKER_SHARDS', shardList().optional()),
 }
 
 /** Where the tenants come from: TENANTS_FILE, or the single-tenant shorthand (the other five). */

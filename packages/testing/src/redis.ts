@@ -83,10 +83,16 @@ export async function pingRedis(url: string, timeoutMs = 1000): Promise<boolean>
   })
 }
 
-export function findRedisServerBinary(): string | undefined {
-  const found = spawnSync('sh', ['-c', 'command -v redis-server'], { encoding: 'utf8' })
+/** The path of an executable (`redis-server`, `redis-cli`) on PATH (or on `searchPath`), or undefined. */
+export function findBinary(name: string, searchPath?: string): string | undefined {
+  const env = searchPath === undefined ? process.env : { ...process.env, PATH: searchPath }
+  const found = spawnSync('/bin/sh', ['-c', 'command -v "$0"', name], { encoding: 'utf8', env })
   const path = found.stdout.trim()
   return found.status === 0 && path ? path : undefined
+}
+
+export function findRedisServerBinary(): string | undefined {
+  return findBinary('redis-server')
 }
 
 export interface RedisServerHandle extends RedisHandle {
@@ -128,13 +134,17 @@ export interface RedisServerOptions {
   port?: number
   /** AOF with fsync always: acknowledged writes survive kill() and start(). */
   persistent?: boolean
+  /** More redis-server arguments (e.g. cluster mode: startRedisCluster). */
+  extraArgs?: readonly string[]
+  /** Keep the files here (the caller creates and removes it) instead of a temporary directory. */
+  dir?: string
 }
 
 export async function startRedisServer(options: RedisServerOptions = {}): Promise<RedisServerHandle> {
   const binary = options.binary ?? findRedisServerBinary()
   if (!binary) throw new RedisUnavailableError(`No redis-server binary on PATH.\n${HOW_TO_GET_REDIS}`)
   const port = options.port ?? (await freePort())
-  const dir = mkdtempSync(join(tmpdir(), 'ucd-redis-'))
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'ucd-redis-'))
   const url = `redis://127.0.0.1:${port}`
   let child: ChildProcess | undefined
   let output = ''
@@ -142,7 +152,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
   const start = async (): Promise<void> => {
     if (child && child.exitCode === null && child.signalCode === null) return
     output = ''
-    const proc = spawn(binary, redisServerArgs(port, dir, options.persistent), {
+    const args = [...redisServerArgs(port, dir, options.persistent), ...(options.extraArgs ?? [])]
+    const proc = spawn(binary, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     proc.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
@@ -180,7 +191,7 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
     kill: () => terminate('SIGKILL'),
     stop: async () => {
       await terminate('SIGTERM')
-      rmSync(dir, { recursive: true, force: true })
+      if (options.dir === undefined) rmSync(dir, { recursive: true, force: true })
     },
   }
 }
