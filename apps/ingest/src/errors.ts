@@ -68,10 +68,12 @@ export const INGEST_ERRORS = {
   /** Redis did not acknowledge (down, slow, or not connected yet): the client should retry. */
   UCD_ERR_UNAVAILABLE: {
     statusCode: 503,
-    message: (cause: 'down' | 'timeout' = 'down') =>
+    message: (cause: 'down' | 'timeout' | 'full' = 'down') =>
       cause === 'timeout'
         ? 'Redis did not acknowledge in time; nothing was accepted, retry later'
-        : 'The event store (Redis) is unavailable; nothing was accepted, retry later',
+        : cause === 'full'
+          ? 'The event store (Redis) is full (maxmemory reached); nothing was accepted, retry later'
+          : 'The event store (Redis) is unavailable; nothing was accepted, retry later',
   },
 } as const satisfies Record<`UCD_ERR_${string}`, ErrorSpec>
 
