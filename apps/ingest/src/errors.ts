@@ -25,6 +25,12 @@ export const INGEST_ERRORS = {
     statusCode: 400,
     message: (what: 'batch' | 'array of events') => `The ${what} is empty`,
   },
+  /** More items than INGEST_MAX_BATCH_ITEMS (default 2,500) in a batch or webhook array. */
+  UCD_ERR_TOO_MANY_ITEMS: {
+    statusCode: 400,
+    message: (max: number, received: number) =>
+      `A batch may hold at most ${max} events; this one has ${received}: split it`,
+  },
   UCD_ERR_TOO_DEEP: {
     statusCode: 400,
     message: (maxDepth: number) => `Objects and arrays may nest at most ${maxDepth} levels deep`,
