@@ -78,7 +78,7 @@ export const INGEST_ERRORS = {
       cause === 'timeout'
         ? 'Redis did not acknowledge in time; nothing was accepted, retry later'
         : cause === 'full'
-          ? 'The event store (Redis) is full (maxmemory reached); nothing was accepted, retry later'
+          ? 'The event store (Redis) is full (at or near maxmemory); nothing was accepted, retry later'
           : 'The event store (Redis) is unavailable; nothing was accepted, retry later',
   },
 } as const satisfies Record<`UCD_ERR_${string}`, ErrorSpec>

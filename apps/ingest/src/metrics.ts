@@ -57,7 +57,7 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
     }),
     redisErrors: new Counter({
       name: 'ucd_ingest_redis_errors_total',
-      help: 'Redis operations that failed or timed out, by operation (reserve, enqueue, commit, rollback)',
+      help: 'Redis operations that failed or timed out, by operation (reserve, enqueue, commit, rollback; full = refused because Redis memory is above INGEST_REDIS_MEMORY_HIGH_PERCENT)',
       labelNames: ['op'],
       registers: [registry],
     }),

@@ -13,6 +13,7 @@ import {
 import type { SegmentEvent } from '@ucd/segment'
 import { Coalescer } from './coalescer'
 import { UnavailableError } from './errors'
+import { MemoryGuard } from './memory-guard'
 import type { IngestMetrics } from './metrics'
 import type { EnqueueResult, IngestProducer } from './producer-port'
 import { defineMarkerScripts, writeShard, type ShardRequest } from './shard-writer'
@@ -32,6 +33,10 @@ export interface EventProducerOptions {
   lingerMs?: number
   /** INGEST_LINGER_MAX_EVENTS: a flush starts at once when this many events wait for a shard. */
   lingerMaxEvents?: number
+  /** INGEST_REDIS_MEMORY_HIGH_PERCENT: 503 "full" from this % of maxmemory on (100 = off). */
+  redisMemoryHighPercent?: number
+  /** How often the memory guard reads INFO memory (tests). */
+  memoryCheckIntervalMs?: number
   logger: Logger
   metrics: IngestMetrics
 }
@@ -60,6 +65,7 @@ export class EventProducer implements IngestProducer {
   private readonly options: EventProducerOptions
   private readonly shards: number
   private readonly log: Logger
+  private readonly memory: MemoryGuard
 
   constructor(options: EventProducerOptions) {
     this.options = options
@@ -70,6 +76,13 @@ export class EventProducer implements IngestProducer {
       connectionName: 'ucd-ingest',
     })
     defineMarkerScripts(this.connection)
+    this.memory = new MemoryGuard(
+      this.connection,
+      options.redisMemoryHighPercent ?? 100,
+      this.log,
+      options.memoryCheckIntervalMs,
+    )
+    this.memory.start()
     this.connection.on('error', (error: Error) => this.logRedisError(error))
     this.connection.on('ready', () => {
       this.log.info('Redis connection ready')
@@ -84,7 +97,8 @@ export class EventProducer implements IngestProducer {
 
   /**
    * The producer the ingest's settings describe (REDIS_URL or REDIS_CLUSTER_NODES, QUEUE_PREFIX,
-   * QUEUE_SHARDS, INGEST_REDIS_TIMEOUT_MS, DEDUPE_WINDOW_MINUTES, INGEST_LINGER_MS, INGEST_LINGER_MAX_EVENTS).
+   * QUEUE_SHARDS, INGEST_REDIS_TIMEOUT_MS, DEDUPE_WINDOW_MINUTES, INGEST_LINGER_MS, INGEST_LINGER_MAX_EVENTS,
+   * INGEST_REDIS_MEMORY_HIGH_PERCENT).
    */
   static fromConfig(config: Config, logger: Logger, metrics: IngestMetrics): EventProducer {
     return new EventProducer({
@@ -95,6 +109,7 @@ export class EventProducer implements IngestProducer {
       dedupeWindowMs: config.ingest.dedupeWindowMinutes * 60_000,
       lingerMs: config.ingest.lingerMs,
       lingerMaxEvents: config.ingest.lingerMaxEvents,
+      redisMemoryHighPercent: config.ingest.redisMemoryHighPercent,
       logger,
       metrics,
     })
@@ -126,6 +141,10 @@ export class EventProducer implements IngestProducer {
     receivedAt: string,
   ): Promise<EnqueueResult> {
     if (!this.ready || this.coalescers.length === 0) throw new UnavailableError()
+    if (this.memory.full) {
+      this.options.metrics.redisErrors.inc({ op: 'full' })
+      throw new UnavailableError('full')
+    }
     const started = process.hrtime.bigint()
     const work = this.submit(tenantId, events, receivedAt)
     // close() waits for these, so shutting down never cuts an enqueue in half.
@@ -162,6 +181,7 @@ export class EventProducer implements IngestProducer {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.retryTimer)
+    this.memory.stop()
     for (const coalescer of this.coalescers) coalescer.flushNow()
     await Promise.all(this.inflight)
     await this.initializing?.catch(() => undefined)

@@ -44,6 +44,8 @@ export const INGEST = {
   /** The ingest's /metrics, on its own port (not the public one): the ingest's METRICS_HOST/METRICS_PORT. */
   metricsHost: variable('INGEST_METRICS_HOST', text().default('0.0.0.0')),
   metricsPort: variable('INGEST_METRICS_PORT', int(0, 65535).default(9463)),
+  /** From this % of Redis maxmemory on, the ingest answers 503 (the rest is the workers' headroom); 100 = off. */
+  redisMemoryHighPercent: variable('INGEST_REDIS_MEMORY_HIGH_PERCENT', int(1, 100).default(90)),
 }
 
 export const WORKER = {

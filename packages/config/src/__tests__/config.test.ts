@@ -36,6 +36,7 @@ describe('defaults', () => {
       maxBatchItems: 2500,
       metricsHost: '0.0.0.0',
       metricsPort: 9463,
+      redisMemoryHighPercent: 90,
     })
     expect(config.worker).toMatchObject({
       concurrency: 50,
