@@ -12,12 +12,13 @@ import { renderProfileSummary, summarizeProfile, type CpuProfile } from './profi
 import type { BenchResults, LoadSample, MachineInfo } from './results'
 import { runIngestSection } from './scenarios/ingest'
 import { runFuzzSection } from './scenarios/fuzz'
+import { runLingerSection } from './scenarios/linger'
 import { runMemorySection } from './scenarios/memory'
 import { runWorkerSection } from './scenarios/worker'
 import { round } from './stats'
 import { checkTargets } from './targets'
 
-export const SECTIONS = ['ingest', 'worker', 'scale', 'memory', 'fuzz'] as const
+export const SECTIONS = ['ingest', 'worker', 'scale', 'memory', 'fuzz', 'linger'] as const
 export type Section = (typeof SECTIONS)[number]
 
 export interface RunOptions {
@@ -191,6 +192,7 @@ async function runWithRedis(
       })
     }
     if (options.sections.includes('memory')) results.memory = await runMemorySection(ctx)
+    if (options.sections.includes('linger')) results.linger = await runLingerSection(ctx)
     const fuzz = fuzzSection(options, settings)
     if (fuzz !== undefined) results.fuzz = fuzz
     ctx.sample('end')
