@@ -68,6 +68,9 @@ interface Item {
   readonly request: number
 }
 
+/** Most jobs per `addBulk` call (a MULTI of that many add scripts). */
+export const ADD_BULK_CHUNK = 500
+
 /** Redis refused a write because it reached `maxmemory` (policy `noeviction`). */
 export function isOutOfMemory(error: unknown): boolean {
   return error instanceof Error && /\bOOM\b|maxmemory/i.test(error.message)
@@ -148,12 +151,17 @@ export async function writeShard(
   if (toEnqueue.length === 0) return results
 
   try {
-    await queue.addBulk(
-      toEnqueue.map(({ event, jobId, tenantId, receivedAt }) => {
-        const data: EventJobData = { tenantId, event, receivedAt }
-        return { name: event.type, data, opts: { jobId } }
-      }),
-    )
+    // At most ADD_BULK_CHUNK jobs per addBulk: building and serialising a maximal batch's jobs in one go
+    // would hold the event loop; between chunks it serves other requests. A failure part-way answers
+    // 503: the chunks already stored are found by job id on the retry (one job each while waiting).
+    for (let from = 0; from < toEnqueue.length; from += ADD_BULK_CHUNK) {
+      await queue.addBulk(
+        toEnqueue.slice(from, from + ADD_BULK_CHUNK).map(({ event, jobId, tenantId, receivedAt }) => {
+          const data: EventJobData = { tenantId, event, receivedAt }
+          return { name: event.type, data, opts: { jobId } }
+        }),
+      )
+    }
   } catch (error) {
     metrics.redisErrors.inc({ op: 'enqueue' })
     if (owned.length > 0) {

@@ -103,6 +103,14 @@ describe('coalescing producer', () => {
     }
   }, 30_000)
 
+  it('stores a request larger than one addBulk chunk whole', async () => {
+    const before = (await jobIds(0)).length
+    const events = Array.from({ length: 1200 }, () => track(0))
+    const result = await producer.enqueue('acme', events, receivedAt)
+    expect(result.accepted).toHaveLength(1200)
+    expect((await jobIds(0)).length).toBe(before + 1200)
+  }, 30_000)
+
   it('makes the same messageId in two requests of one window one job and one duplicate', async () => {
     const event = track(0, `twice-${prefix}`)
     const before = await jobIds(0)
