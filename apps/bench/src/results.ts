@@ -111,6 +111,11 @@ export interface DrainRun {
   cpuPercent: { workers: number; simulator: number; redis: number }
   /** CPU time of the worker processes per event, in microseconds. */
   workerCpuUsPerEvent: number
+  /**
+   * Event listings (`GET /users-by-id/:custom_id/events/`, the in-doubt lookups) counted at the simulator
+   * over the whole run: 0 on a fault-free run, where no step is ever in doubt.
+   */
+  listingRequests?: number
   loadavg1: number
 }
 

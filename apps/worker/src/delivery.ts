@@ -63,6 +63,7 @@ export const usercomDelivery: DeliveryPortFactory = (tenant, { config, redis, me
       screens: tenant.screens,
       ...(tenant.pageDomain === undefined ? {} : { pageDomain: tenant.pageDomain }),
     },
+    onInDoubt: outcome => metrics.inDoubtSteps.inc({ outcome, tenant: tenant.id }),
     logger, // the executor binds tenantId itself
   })
 }

@@ -39,6 +39,12 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
     labelNames: ['why', 'tenant'] as const,
     registers: [registry],
   })
+  const inDoubtSteps = new Counter({
+    name: 'ucd_worker_in_doubt_steps_total',
+    help: 'In-doubt event occurrences (an earlier attempt may have created them) looked up before sending, by outcome (found: not sent again; not_found: created) and tenant',
+    labelNames: ['outcome', 'tenant'] as const,
+    registers: [registry],
+  })
   const deadLettered = new Counter({
     name: 'ucd_dlq_additions_total',
     help: 'Events added to the dead-letter queue, by reason',
@@ -94,6 +100,7 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
     usercomLatency,
     retries,
     deferrals,
+    inDoubtSteps,
     deadLettered,
     dropped,
     lag,

@@ -6,7 +6,8 @@ import { EventJobDataSchema, type DeliveryState, type EventJobData } from '@ucd/
 import type { DeadLetterWriter } from './dead-letter'
 import { firstAttemptOf, invalidJobData, jobDataOf } from './job-data'
 import type { WorkerMetrics } from './metrics'
-import { classify, decide, deferralOf, InvalidJobError } from './policy'
+import { isInDoubtKey } from '@ucd/delivery'
+import { classify, decide, deferralOf, failuresAfter, InvalidJobError } from './policy'
 import type { DeliveryPort } from './port'
 
 export interface JobResult {
@@ -59,9 +60,18 @@ export function createProcessor(deps: ProcessorDeps): (job: EventJob, token?: st
         type,
         attempt: job.attemptsMade + 1,
       }))
-    const checkpoints: Record<string, unknown> = { ...raw.delivery?.checkpoints }
+    let checkpoints: Record<string, unknown> = { ...raw.delivery?.checkpoints }
+    const failuresBefore = raw.delivery?.failuresWithoutProgress
     // Set by every step that ran: a new key, or a new value under an existing one (a re-resolved user).
+    // This is progress: the backoff after a failure of this attempt starts again from the base delay.
     let stepsRan = false
+    // Set by any change of the checkpoints, in-doubt markers included (those are no progress).
+    let changed = false
+    const state = (failuresWithoutProgress: number | undefined): DeliveryState => ({
+      firstAttemptAt,
+      checkpoints,
+      ...(failuresWithoutProgress === undefined ? {} : { failuresWithoutProgress }),
+    })
     try {
       const parsed = EventJobDataSchema.safeParse(job.data)
       if (!parsed.success) throw invalidJobData(parsed.error)
@@ -75,8 +85,15 @@ export function createProcessor(deps: ProcessorDeps): (job: EventJob, token?: st
       const result = await deps.deliveryFor(tenant).deliver(parsed.data.event, {
         checkpoints,
         onStep: (key, value) => {
-          checkpoints[key] = value
-          stepsRan = true
+          if (value === undefined) delete checkpoints[key]
+          else checkpoints[key] = value
+          changed = true
+          if (!isInDoubtKey(key)) stepsRan = true
+        },
+        // An in-doubt marker is in the job before the write leaves: a SIGKILL after it still finds it.
+        persist: async all => {
+          checkpoints = { ...all }
+          await saveProgress(job, state(failuresBefore))
         },
       })
       if (result.dropped.length > 0) {
@@ -93,11 +110,11 @@ export function createProcessor(deps: ProcessorDeps): (job: EventJob, token?: st
       if (logger.isLevelEnabled('debug')) log().debug({ ms: now() - started }, 'delivered')
       return { outcome: 'delivered', ...(result.dropped.length > 0 ? { dropped: result.dropped } : {}) }
     } catch (error) {
-      const progressChanged = stepsRan || !raw.delivery?.firstAttemptAt
+      const progressChanged = changed || !raw.delivery?.firstAttemptAt
       const deferral = deferralOf(error)
       if (deferral !== undefined) {
         // Not a failure: back to the delayed set for a moment, no attempt spent, checkpoints kept.
-        if (progressChanged) await saveProgress(job, { firstAttemptAt, checkpoints })
+        if (progressChanged) await saveProgress(job, state(failuresBefore))
         metrics.deferrals.inc({ why: deferral.why, tenant: raw.tenantId ?? 'unknown' })
         if (logger.isLevelEnabled('debug'))
           log().debug({ why: deferral.why, delayMs: deferral.delayMs }, 'deferred')
@@ -113,7 +130,7 @@ export function createProcessor(deps: ProcessorDeps): (job: EventJob, token?: st
           log().warn({ reason: decision.reason, code: failure.code, status: failure.status }, 'dead-lettered')
           return { outcome: 'dead_lettered', reason: decision.reason }
         case 'pause':
-          if (progressChanged) await saveProgress(job, { firstAttemptAt, checkpoints })
+          if (progressChanged) await saveProgress(job, state(failuresBefore))
           metrics.retries.inc({ kind: failure.kind, code: failure.code })
           metrics.deliveries.inc({ type, outcome: 'paused' })
           log().info(
@@ -123,7 +140,8 @@ export function createProcessor(deps: ProcessorDeps): (job: EventJob, token?: st
           await deps.pause(decision.delayMs)
           throw Worker.RateLimitError()
         case 'retry':
-          if (progressChanged) await saveProgress(job, { firstAttemptAt, checkpoints })
+          // Always saved: the backoff strategy reads `failuresWithoutProgress` from the job data.
+          await saveProgress(job, state(failuresAfter(failuresBefore, stepsRan)))
           metrics.retries.inc({ kind: failure.kind, code: failure.code })
           metrics.deliveries.inc({ type, outcome: 'retried' })
           log().info(

@@ -4,6 +4,7 @@ import type { SegmentEvent } from '@ucd/segment'
 import type { UsercomClient } from '@ucd/usercom-client'
 import type { CatalogCache, CatalogSnapshot } from './catalog-cache'
 import type { CheckpointLog } from './checkpoints'
+import type { OnInDoubt } from './in-doubt'
 import type { BodyRejected, ReplanReason, StepContext } from './steps/context'
 import type { AttributeCreator } from './steps/ensure-attribute'
 import { runStep } from './steps/index'
@@ -39,6 +40,8 @@ export interface DeliveryServices {
   /** The tenant's planning settings, the same for every plan of every delivery. */
   planOptions: PlanOptions
   now: () => number
+  /** Told of every lookup of an in-doubt step (metrics). */
+  onInDoubt?: OnInDoubt
   logger?: Logger
 }
 
@@ -169,13 +172,15 @@ export class DeliveryRun {
 
   /** Runs the plan's steps in order, skipping those checkpointed; stops when one asks for a re-plan. */
   private async runSteps(plan: Plan): Promise<RunOutcome> {
-    const { client, users, attributes, logger } = this.services
+    const { client, users, attributes, now, onInDoubt, logger } = this.services
     const context: StepContext = {
       client,
       users,
       attributes,
       checkpoints: this.checkpoints,
       plan,
+      now,
+      ...(onInDoubt ? { onInDoubt } : {}),
       ...(logger ? { logger } : {}),
     }
     for (const step of plan.steps) {

@@ -4,9 +4,10 @@ import type { SegmentEvent } from '@ucd/segment'
 import type { UsercomClient } from '@ucd/usercom-client'
 import type { Redis } from 'ioredis'
 import { CatalogCache } from './catalog-cache'
-import { CheckpointLog, type Checkpoints, type OnStep } from './checkpoints'
+import { CheckpointLog, type Checkpoints, type OnStep, type PersistCheckpoints } from './checkpoints'
 import { DeliveryRun, type DeliveryServices } from './delivery-run'
 import { IdentityCache } from './identity-cache'
+import type { OnInDoubt } from './in-doubt'
 import { tenantKey } from './keys'
 import { AttributeCreator } from './steps/ensure-attribute'
 import { UserResolver } from './user-resolver'
@@ -32,6 +33,8 @@ export interface ExecutorOptions {
   /** In-process identity LRU: entries and TTL (defaults 10 000 and 30 s). */
   localIdentityMaxEntries?: number
   localIdentityTtlMs?: number
+  /** Told of every lookup of an in-doubt step: `found` (checkpointed, not sent again) or `not_found`. */
+  onInDoubt?: OnInDoubt
   /** Time source (epoch ms); tests only. */
   now?: () => number
 }
@@ -39,8 +42,14 @@ export interface ExecutorOptions {
 export interface DeliverOptions {
   /** Steps that succeeded in an earlier attempt (from `onStep` or a previous result). */
   checkpoints?: Checkpoints
-  /** Called after each step succeeds, before the next starts: persist it (e.g. in the job data). */
+  /** Called after each step succeeds, before the next starts (and for in-doubt markers, see OnStep). */
   onStep?: OnStep
+  /**
+   * Writes the checkpoints where the next attempt finds them (e.g. the job data), awaited before a write
+   * whose answer could be lost (an event occurrence): its in-doubt marker must survive a crash after the
+   * send. Without it, a marker lives only as long as the checkpoints handed back through `onStep`.
+   */
+  persist?: PersistCheckpoints
 }
 
 export interface DeliveryResult {
@@ -89,11 +98,16 @@ export function createExecutor(options: ExecutorOptions): Executor {
     attributes: new AttributeCreator({ client, catalog, now, ...withLogger }),
     planOptions: options.planOptions ?? {},
     now,
+    ...(options.onInDoubt ? { onInDoubt: options.onInDoubt } : {}),
     ...withLogger,
   }
 
   async function deliver(event: SegmentEvent, deliverOptions: DeliverOptions = {}): Promise<DeliveryResult> {
-    const checkpoints = new CheckpointLog(deliverOptions.checkpoints, deliverOptions.onStep)
+    const checkpoints = new CheckpointLog(
+      deliverOptions.checkpoints,
+      deliverOptions.onStep,
+      deliverOptions.persist,
+    )
     const plan = await new DeliveryRun(services, event, checkpoints).run()
     return {
       plan,

@@ -20,6 +20,7 @@ import {
   CreateEventResultSchema,
   CreateSiteViewResultSchema,
   UpsertUserResultSchema,
+  UserEventsPageSchema,
   UsercomCompanySchema,
   UsercomUserSchema,
   type AddMemberBody,
@@ -36,6 +37,7 @@ import {
   type UsercomAttribute,
   type UsercomCompany,
   type UsercomUser,
+  type UserEventsPage,
   UsercomAttributeSchema,
 } from './schemas'
 
@@ -76,6 +78,12 @@ export interface UsercomClient {
    * the anonymous → identified merge (issue 16), which looks both users up by custom id before merging.
    */
   getUserByCustomId(customId: string): Promise<UsercomUser | null>
+  /**
+   * `GET /users-by-id/:custom_id/events/`: one page of the user's event occurrences; `page` is a `next`
+   * (or `previous`) link of an earlier page, followed verbatim (§1.4), on the base URL's origin only.
+   * null when the user does not exist (404).
+   */
+  listUserEvents(customId: string, options?: { page?: string }): Promise<UserEventsPage | null>
   /** `GET /attributes/`, following `next` across every page. */
   listAttributes(): Promise<UsercomAttribute[]>
   /** `POST /attributes/` */
@@ -100,6 +108,7 @@ export const ENDPOINTS = {
   upsertUser: 'POST /users/update_or_create/',
   getUser: 'GET /users/:id/',
   getUserByCustomId: 'GET /users-by-id/:custom_id/',
+  listUserEvents: 'GET /users-by-id/:custom_id/events/',
   listAttributes: 'GET /attributes/',
   createAttribute: 'POST /attributes/',
   createEvent: 'POST /events/',
@@ -299,6 +308,16 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
           endpoint: ENDPOINTS.getUserByCustomId,
           url: `users-by-id/${encodePathSegment(customId)}/`,
           schema: UsercomUserSchema,
+        },
+        true,
+      ),
+    listUserEvents: (customId, listOptions = {}) =>
+      request(
+        {
+          method: 'GET',
+          endpoint: ENDPOINTS.listUserEvents,
+          url: listOptions.page ?? `users-by-id/${encodePathSegment(customId)}/events/`,
+          schema: UserEventsPageSchema,
         },
         true,
       ),

@@ -2,6 +2,7 @@ import type { Logger } from '@ucd/logger'
 import type { Operation, OperationKind, Plan } from '@ucd/mapping'
 import type { UsercomClient, UsercomRejectedError } from '@ucd/usercom-client'
 import type { CheckpointLog } from '../checkpoints'
+import type { OnInDoubt } from '../in-doubt'
 import type { UserResolver } from '../user-resolver'
 import type { AttributeCreator } from './ensure-attribute'
 
@@ -43,6 +44,10 @@ export interface StepContext {
   checkpoints: CheckpointLog
   /** The plan being run. */
   plan: Plan
+  /** Epoch ms now. */
+  now: () => number
+  /** Told of every lookup of an in-doubt step (metrics). */
+  onInDoubt?: OnInDoubt
   logger?: Logger
 }
 
