@@ -1,8 +1,8 @@
 import { DelayedError, Worker, type Job } from 'bullmq'
 import type { Config, Tenant } from '@ucd/config'
 import { STALE_REASON } from '@ucd/delivery'
-import type { Dropped } from '@ucd/mapping'
 import type { Logger } from '@ucd/logger'
+import type { Dropped } from '@ucd/mapping'
 import { EventJobDataSchema, type DeliveryState, type EventJobData } from '@ucd/queue'
 import type { DeadLetterWriter } from './dead-letter'
 import { firstAttemptOf, invalidJobData, jobDataOf } from './job-data'
@@ -13,7 +13,7 @@ import type { DeliveryPort } from './port'
 export interface JobResult {
   outcome: 'delivered' | 'skipped' | 'dead_lettered'
   reason?: string
-  /** Values left out of the delivery, and why (`stale`: a newer event already wrote it). */
+  /** A delivered event's values left out (field and reason, never a value), e.g. fields User.com refused or `stale` ones. */
   dropped?: readonly Dropped[]
 }
 
