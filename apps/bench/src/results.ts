@@ -1,3 +1,4 @@
+import type { ConsistencySection } from './scenarios/consistency'
 // The shape of one benchmark run: what is printed and written to results/*.json.
 
 export interface MachineInfo {
@@ -208,6 +209,8 @@ export interface BenchResults {
   worker?: WorkerSection
   memory?: MemorySection
   fuzz?: FuzzSection
+  /** `--only consistency` (issue 14): identify-heavy throughput with consistency on vs off, clock bytes. */
+  consistency?: ConsistencySection
   targets: TargetCheck[]
   notes: string[]
 }

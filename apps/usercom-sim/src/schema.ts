@@ -110,6 +110,11 @@ export const FailNextSchema = z
      */
     errors: z.record(z.string(), z.array(z.string())).optional(),
     app: z.string().optional(),
+    /**
+     * Only requests about this user or company: the `custom_id` of the JSON body (update_or_create,
+     * companies) or of the path (`/users-by-id/:custom_id/...`, `/companies-by-id/:custom_id/`).
+     */
+    customId: z.string().min(1).optional(),
   })
   .strict()
   .refine(rule => !(rule.afterApply === true && rule.phase === 'before'), {
@@ -313,6 +318,7 @@ export const SimStateSchema = z.object({
       /** null: until `until` only. */
       remaining: z.number().int().nullable(),
       app: z.string().optional(),
+      customId: z.string().optional(),
       /** ISO 8601 end of a `durationMs` rule. */
       until: z.string().optional(),
     }),

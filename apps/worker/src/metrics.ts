@@ -53,8 +53,14 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
   })
   const dropped = new Counter({
     name: 'ucd_worker_dropped_values_total',
-    help: 'Trait or property values left out of a delivery because they could not be converted',
+    help: 'Trait or property values left out of a delivery (not convertible, too long, or stale: a newer event wrote them)',
     labelNames: ['type'] as const,
+    registers: [registry],
+  })
+  const staleDropped = new Counter({
+    name: 'ucd_worker_stale_dropped_total',
+    help: 'Values not sent because a newer event already wrote them (per-user consistency), by tenant',
+    labelNames: ['tenant'] as const,
     registers: [registry],
   })
   const lag = new Histogram({
@@ -103,6 +109,7 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
     inDoubtSteps,
     deadLettered,
     dropped,
+    staleDropped,
     lag,
   }
 }

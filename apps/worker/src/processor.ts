@@ -1,5 +1,6 @@
 import { DelayedError, Worker, type Job } from 'bullmq'
 import type { Config, Tenant } from '@ucd/config'
+import { STALE_REASON } from '@ucd/delivery'
 import type { Logger } from '@ucd/logger'
 import type { Dropped } from '@ucd/mapping'
 import { EventJobDataSchema, type DeliveryState, type EventJobData } from '@ucd/queue'
@@ -13,7 +14,7 @@ import type { DeliveryPort } from './port'
 export interface JobResult {
   outcome: 'delivered' | 'skipped' | 'dead_lettered'
   reason?: string
-  /** A delivered event's values left out (field and reason, never a value), e.g. fields User.com refused. */
+  /** A delivered event's values left out (field and reason, never a value), e.g. fields User.com refused or `stale` ones. */
   dropped?: readonly Dropped[]
 }
 
@@ -96,19 +97,22 @@ export function createProcessor(deps: ProcessorDeps): (job: EventJob, token?: st
           await saveProgress(job, state(failuresBefore))
         },
       })
+      const dropped = result.dropped.length > 0 ? { dropped: result.dropped } : {}
       if (result.dropped.length > 0) {
         metrics.dropped.inc({ type }, result.dropped.length)
+        const stale = result.dropped.filter(d => d.reason === STALE_REASON).length
+        if (stale > 0) metrics.staleDropped.inc({ tenant: parsed.data.tenantId }, stale)
         log().info({ dropped: result.dropped }, 'values left out of the delivery')
       }
       if (result.skipped !== undefined) {
         metrics.deliveries.inc({ type, outcome: 'skipped' })
         log().info({ reason: result.skipped }, 'not delivered: not a call this destination takes')
-        return { outcome: 'skipped', reason: result.skipped }
+        return { outcome: 'skipped', reason: result.skipped, ...dropped }
       }
       metrics.deliveries.inc({ type, outcome: 'delivered' })
       metrics.lag.observe(Math.max(0, now() - Date.parse(parsed.data.receivedAt)) / 1000)
       if (logger.isLevelEnabled('debug')) log().debug({ ms: now() - started }, 'delivered')
-      return { outcome: 'delivered', ...(result.dropped.length > 0 ? { dropped: result.dropped } : {}) }
+      return { outcome: 'delivered', ...dropped }
     } catch (error) {
       const progressChanged = changed || !raw.delivery?.firstAttemptAt
       const deferral = deferralOf(error)

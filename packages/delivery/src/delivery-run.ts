@@ -5,6 +5,8 @@ import type { UsercomClient } from '@ucd/usercom-client'
 import type { CatalogCache, CatalogSnapshot } from './catalog-cache'
 import type { CheckpointLog } from './checkpoints'
 import type { OnInDoubt } from './in-doubt'
+import { eventClock, type Clock } from './consistency/clock'
+import type { Consistency } from './consistency/consistency'
 import type { BodyRejected, ReplanReason, StepContext } from './steps/context'
 import type { AttributeCreator } from './steps/ensure-attribute'
 import { runStep } from './steps/index'
@@ -25,6 +27,10 @@ import type { UserResolver } from './user-resolver'
 //        ▼
 //   acceptPart(step) ─▶ runSteps(plan without them) ─▶ done      (steps/partial-acceptance.ts)
 //
+// A plan that sets a user's or company's state (upsert_user, upsert_company) runs holding their locks,
+// with the values a newer event already wrote taken out (consistency/): before each runSteps, and the
+// clocks of what was sent recorded after each such step succeeds.
+//
 // Budget: at most one catalog refresh and one re-plan per delivery, and one partial acceptance per step
 // (a user, a company, an event). `runSteps` asks for a re-plan only while a budget allows it; otherwise
 // the step's failure stands (a 400) or the run goes on (an attribute of another type: its values were
@@ -43,6 +49,8 @@ export interface DeliveryServices {
   /** Told of every lookup of an in-doubt step (metrics). */
   onInDoubt?: OnInDoubt
   logger?: Logger
+  /** Per-user consistency (locks, field clocks); undefined: off (the benchmark's comparison only). */
+  consistency?: Consistency
 }
 
 type RunOutcome =
@@ -53,6 +61,8 @@ const usesCatalog = (event: SegmentEvent): boolean => event.type === 'identify' 
 
 export class DeliveryRun {
   private readonly startedAt: number
+  /** This event's time and messageId: the clock of every value it writes. */
+  private readonly clock: Clock
   /** The catalog the current plan was made from (undefined: the event needs none). */
   private snapshot: CatalogSnapshot | undefined
   private catalogRefreshed = false
@@ -68,6 +78,7 @@ export class DeliveryRun {
     private readonly checkpoints: CheckpointLog,
   ) {
     this.startedAt = services.now()
+    this.clock = eventClock(event)
   }
 
   /** Runs the delivery; returns the plan that ran last. Throws the failure of the step that failed. */
@@ -78,15 +89,31 @@ export class DeliveryRun {
       // Another worker may have made the attribute since the catalog was cached.
       plan = await this.refreshCatalogOnce('the cached catalog predates this delivery')
     }
-    // Seam: per-user consistency (issue 14) takes the user's lock around the runs of a state-setting delivery.
-    let outcome = await this.runSteps(plan)
+    // Per-user consistency (issue 14): the user's and company's locks around the runs of a state-setting plan.
+    const { consistency } = this.services
+    if (consistency === undefined || !consistency.setsState(plan)) return this.runPlan(plan)
+    return consistency.withLocks(plan, () => this.runPlan(plan))
+  }
+
+  /** Runs a plan and its re-plans; returns the plan that ran last, as sent (stale values out). */
+  private async runPlan(planned: Plan): Promise<Plan> {
+    let plan = planned
+    let sent = await this.withoutStale(plan)
+    let outcome = await this.runSteps(sent)
     // Bounded: `runSteps` asks only while a budget allows, and each pass spends one (replanned, a
     // catalog refresh, or a step's one partial acceptance); the plan has a handful of steps.
     while (outcome.status === 'needs_replan') {
       plan = await this.replanOnce(plan, outcome.reason, outcome.step)
-      outcome = await this.runSteps(plan)
+      sent = await this.withoutStale(plan)
+      outcome = await this.runSteps(sent)
     }
-    return plan
+    return sent
+  }
+
+  /** The plan without the values a newer event already wrote (reported `stale`); as is when off. */
+  private withoutStale(plan: Plan): Promise<Plan> {
+    const { consistency } = this.services
+    return consistency === undefined ? Promise.resolve(plan) : consistency.dropStale(plan, this.clock)
   }
 
   /** This event's plan with `catalog` and the tenant's planning settings, minus what 400s refused. */
@@ -186,8 +213,12 @@ export class DeliveryRun {
     for (const step of plan.steps) {
       if (this.checkpoints.has(step.key)) continue
       const outcome = await runStep(step, context)
-      // The one place a step's result is checkpointed (a retry resumes from here).
-      if (outcome.succeeded) await this.checkpoints.save(step.key, outcome.result)
+      if (outcome.succeeded) {
+        // The clocks of the values sent, before the checkpoint: a retry that skips the step has them.
+        await this.services.consistency?.recordWritten(step, this.clock)
+        // The one place a step's result is checkpointed (a retry resumes from here).
+        await this.checkpoints.save(step.key, outcome.result)
+      }
       if (outcome.replan === undefined) continue
       if (this.mayReplan(outcome.replan, step))
         return { status: 'needs_replan', reason: outcome.replan, step }

@@ -5,6 +5,12 @@ import type { UsercomClient } from '@ucd/usercom-client'
 import type { Redis } from 'ioredis'
 import { CatalogCache } from './catalog-cache'
 import { CheckpointLog, type Checkpoints, type OnStep, type PersistCheckpoints } from './checkpoints'
+import {
+  Consistency,
+  DEFAULT_CLOCK_TTL_SECONDS,
+  DEFAULT_LOCK_TTL_MS,
+  type ConsistencySettings,
+} from './consistency/consistency'
 import { DeliveryRun, type DeliveryServices } from './delivery-run'
 import { IdentityCache } from './identity-cache'
 import type { OnInDoubt } from './in-doubt'
@@ -37,6 +43,12 @@ export interface ExecutorOptions {
   onInDoubt?: OnInDoubt
   /** Time source (epoch ms); tests only. */
   now?: () => number
+  /**
+   * Per-user consistency (field clocks and locks, README "Consistency"): on by default with
+   * `clockTtlSeconds` 4 h + 30 d and `lockTtlMs` 30 s. `false` turns it off: for the benchmark's
+   * on/off comparison only (events then land in delivery order).
+   */
+  consistency?: Partial<ConsistencySettings> | false
 }
 
 export interface DeliverOptions {
@@ -57,7 +69,7 @@ export interface DeliveryResult {
   plan: Plan
   /** Every step's result, including those carried over from `options.checkpoints`. */
   checkpoints: Checkpoints
-  /** Values left out of the delivery, and why. */
+  /** Values left out of the delivery, and why (`stale`: a newer event already wrote it). */
   dropped: Dropped[]
   /** Set when the event type is not delivered (screen, alias): nothing was sent. */
   skipped?: string
@@ -91,6 +103,18 @@ export function createExecutor(options: ExecutorOptions): Executor {
     ...withLogger,
     now,
   })
+  const consistency =
+    options.consistency === false
+      ? undefined
+      : new Consistency({
+          clockTtlSeconds: DEFAULT_CLOCK_TTL_SECONDS,
+          lockTtlMs: DEFAULT_LOCK_TTL_MS,
+          ...options.consistency,
+          redis: options.redis,
+          keyPrefix: options.keyPrefix,
+          tenantId,
+          ...withLogger,
+        })
   const services: DeliveryServices = {
     client,
     catalog,
@@ -100,6 +124,7 @@ export function createExecutor(options: ExecutorOptions): Executor {
     now,
     ...(options.onInDoubt ? { onInDoubt: options.onInDoubt } : {}),
     ...withLogger,
+    ...(consistency === undefined ? {} : { consistency }),
   }
 
   async function deliver(event: SegmentEvent, deliverOptions: DeliverOptions = {}): Promise<DeliveryResult> {
