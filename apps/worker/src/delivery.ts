@@ -58,11 +58,14 @@ export const usercomDelivery: DeliveryPortFactory = (tenant, { config, redis, me
     redis,
     keyPrefix: prefix,
     identityTtlSeconds: config.worker.identityCacheTtlSeconds,
+    identityMappingTtlSeconds: config.worker.identityMappingTtlSeconds,
     attributeTtlSeconds: config.worker.attributeCacheTtlSeconds,
     planOptions: {
       screens: tenant.screens,
+      mergeAnonymous: tenant.mergeAnonymous,
       ...(tenant.pageDomain === undefined ? {} : { pageDomain: tenant.pageDomain }),
     },
+    onMerge: outcome => metrics.identityMerges.inc({ tenant: tenant.id, outcome }),
     logger, // the executor binds tenantId itself
   })
 }

@@ -4,6 +4,8 @@ import type { SegmentEvent } from '@ucd/segment'
 import type { UsercomClient } from '@ucd/usercom-client'
 import type { CatalogCache, CatalogSnapshot } from './catalog-cache'
 import type { CheckpointLog } from './checkpoints'
+import type { MergeOutcome } from './identity/merge'
+import type { AnonymousVisitors } from './identity/visitors'
 import type { ReplanReason, StepContext } from './steps/context'
 import type { AttributeCreator } from './steps/ensure-attribute'
 import { runStep } from './steps/index'
@@ -33,6 +35,9 @@ export interface DeliveryServices {
   attributes: AttributeCreator
   /** The tenant's planning settings, the same for every plan of every delivery. */
   planOptions: PlanOptions
+  /** Anonymous visitors' identity state; undefined when the tenant does not merge (mergeAnonymous). */
+  visitors?: AnonymousVisitors
+  onMerge?: (outcome: MergeOutcome) => void
   now: () => number
   logger?: Logger
 }
@@ -48,17 +53,56 @@ export class DeliveryRun {
   private snapshot: CatalogSnapshot | undefined
   private catalogRefreshed = false
   private replanned = false
+  private planOptions: PlanOptions
 
   constructor(
     private readonly services: DeliveryServices,
-    private readonly event: SegmentEvent,
+    private event: SegmentEvent,
     private readonly checkpoints: CheckpointLog,
   ) {
     this.startedAt = services.now()
+    this.planOptions = services.planOptions
   }
 
   /** Runs the delivery; returns the plan that ran last. Throws the failure of the step that failed. */
   async run(): Promise<Plan> {
+    const lease = await this.enterAnonymous()
+    try {
+      return await this.runPlanned()
+    } finally {
+      if (lease !== undefined) await this.leaveAnonymous(lease)
+    }
+  }
+
+  /**
+   * An anonymous-only event of a tenant that merges: when its anonymousId maps to a userId, it is
+   * delivered to that user (as if it carried the userId); otherwise it takes a lease that holds back
+   * the visitor's merge until this delivery is over, and the anonymousId is marked as one this product
+   * made a user from. Returns the anonymousId whose lease to give back.
+   */
+  private async enterAnonymous(): Promise<string | undefined> {
+    const { visitors, logger } = this.services
+    const { userId, anonymousId, messageId } = this.event
+    if (visitors === undefined || userId !== undefined || anonymousId === undefined) return undefined
+    const mapped = await visitors.enter(anonymousId, messageId)
+    if (mapped === null) return anonymousId
+    logger?.debug({ messageId }, 'anonymousId maps to an identified user: delivered to that user')
+    this.event = { ...this.event, userId: mapped }
+    // The mapping exists already: this event has nothing to merge.
+    this.planOptions = { ...this.planOptions, mergeAnonymous: false }
+    return undefined
+  }
+
+  private async leaveAnonymous(anonymousId: string): Promise<void> {
+    try {
+      await this.services.visitors?.leave(anonymousId, this.event.messageId)
+    } catch (error) {
+      // The lease expires by itself; only a merge waits a little longer.
+      this.services.logger?.warn({ err: error }, 'could not give back an anonymous delivery lease')
+    }
+  }
+
+  private async runPlanned(): Promise<Plan> {
     let plan = await this.planWithCatalog()
     if (plan.skipped !== undefined) return plan
     if (this.catalogPredatesDelivery() && this.createsAttributes(plan)) {
@@ -79,7 +123,7 @@ export class DeliveryRun {
 
   /** This event's plan with `catalog` and the tenant's planning settings. */
   private plan(catalog: CatalogSnapshot['attributes']): Plan {
-    return planEvent(this.event, catalog, this.services.planOptions)
+    return planEvent(this.event, catalog, this.planOptions)
   }
 
   /** The plan, from the cached catalog for events that use one. */
@@ -132,13 +176,15 @@ export class DeliveryRun {
 
   /** Runs the plan's steps in order, skipping those checkpointed; stops when one asks for a re-plan. */
   private async runSteps(plan: Plan): Promise<RunOutcome> {
-    const { client, users, attributes, logger } = this.services
+    const { client, users, attributes, visitors, onMerge, logger } = this.services
     const context: StepContext = {
       client,
       users,
       attributes,
       checkpoints: this.checkpoints,
       plan,
+      ...(visitors ? { visitors } : {}),
+      ...(onMerge ? { onMerge } : {}),
       ...(logger ? { logger } : {}),
     }
     for (const step of plan.steps) {

@@ -6,8 +6,12 @@ import { createHash } from 'node:crypto'
 /** What a per-tenant key holds: `catalog` is the tenant's attribute catalog. */
 export type TenantKeyKind = 'catalog'
 
-/** What a per-user key holds: `id` is the identity cache entry (`{ id, user_key? }`). */
-export type UserKeyKind = 'id'
+/**
+ * What a per-user key holds: `id` is the identity cache entry (`{ id, user_key? }`); `anon` an anonymous
+ * visitor's identity state (a hash: the userId it maps to, whether this product made a user from its
+ * anonymous calls, the merge state, leases of its deliveries in flight; identity/visitors.ts).
+ */
+export type UserKeyKind = 'id' | 'anon'
 
 /** `<base>:<tenantId>:<kind>`, e.g. `ucd:acme:catalog`. */
 export function tenantKey(base: string, tenantId: string, kind: TenantKeyKind): string {

@@ -2,6 +2,8 @@ import type { Logger } from '@ucd/logger'
 import type { Operation, OperationKind, Plan } from '@ucd/mapping'
 import type { UsercomClient, UsercomRejectedError } from '@ucd/usercom-client'
 import type { CheckpointLog } from '../checkpoints'
+import type { MergeOutcome } from '../identity/merge'
+import type { AnonymousVisitors } from '../identity/visitors'
 import type { UserResolver } from '../user-resolver'
 import type { AttributeCreator } from './ensure-attribute'
 
@@ -40,6 +42,10 @@ export interface StepContext {
   checkpoints: CheckpointLog
   /** The plan being run. */
   plan: Plan
+  /** Anonymous visitors' identity state; undefined when the tenant does not merge. */
+  visitors?: AnonymousVisitors
+  /** Told every merge step's outcome (the worker counts them). */
+  onMerge?: (outcome: MergeOutcome) => void
   logger?: Logger
 }
 
