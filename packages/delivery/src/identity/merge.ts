@@ -1,6 +1,7 @@
 import { UsercomRejectedError } from '@ucd/usercom-client'
 import { DeliveryDeferredError } from '../errors'
 import type { Step, StepContext } from '../steps/context'
+import type { AnonymousVisitors } from './visitors'
 
 // The anonymous → identified merge of one event (`merge_users`): claim the mapping anonymousId → userId
 // (first claim wins, never replaced), then merge the anonymous user into the identified one, once per
@@ -21,8 +22,19 @@ export type MergeOutcome =
 export const IN_FLIGHT_RETRY_MS = 250
 
 export async function mergeAnonymous(step: Step<'merge_users'>, context: StepContext): Promise<MergeOutcome> {
-  const { visitors, client, users, checkpoints, plan, logger } = context
+  const { visitors } = context
   if (visitors === undefined) return 'nothing_to_merge'
+  const outcome = await claimAndMerge(step, context, visitors)
+  if (outcome === 'merged' || outcome === 'nothing_to_merge') visitors.settle(step.anonymousId, step.customId)
+  return outcome
+}
+
+async function claimAndMerge(
+  step: Step<'merge_users'>,
+  context: StepContext,
+  visitors: AnonymousVisitors,
+): Promise<MergeOutcome> {
+  const { client, users, checkpoints, plan, logger } = context
   const { anonymousId, customId } = step
   const claim = await visitors.claim(anonymousId, customId, plan.messageId)
   if (claim.status === 'conflict') {

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis'
+import { LocalLru } from '../identity-cache'
 import { userKey } from '../keys'
 
 // An anonymous visitor's identity state, in ONE Redis hash per (tenant, anonymousId): the key is
@@ -9,7 +10,9 @@ import { userKey } from '../keys'
 //   anon     '1': this product delivered anonymous-only events under this anonymousId (it made a user)
 //   merge    'calling' (a merge call was sent, answer unknown) | 'done' | 'none' (nothing to merge)
 //   f:<mid>  a lease: an anonymous-only delivery in flight, until the epoch ms stored
-// The TTL (IDENTITY_MAPPING_TTL_SECONDS) is set again on every write.
+// The TTL (IDENTITY_MAPPING_TTL_SECONDS) is set again on every write. A mapping never changes once set,
+// so a process remembers the settled ones for a short while (an LRU, like the identity cache): the events
+// of a visitor after its merge cost no Redis round trip here.
 
 /** An anonymous-only delivery either goes to the mapped user or takes a lease on the anonymous one. */
 const ENTER = `
@@ -72,10 +75,23 @@ export interface AnonymousVisitorsOptions {
   /** How long a lease of an anonymous-only delivery holds a merge back at most (a crashed worker's). */
   leaseMs: number
   now: () => number
+  /** In-process memory of settled mappings: entries and TTL (defaults 10 000 and 30 s). */
+  localMaxEntries?: number
+  localTtlMs?: number
 }
 
 export class AnonymousVisitors {
-  constructor(private readonly options: AnonymousVisitorsOptions) {}
+  /** anonymousId → the userId it maps to, once its merge is over (a claim then has nothing to do). */
+  private readonly settled: LocalLru<string>
+  /** anonymousId → the userId it maps to, merge over or not (where anonymous-only events go). */
+  private readonly mapped: LocalLru<string>
+
+  constructor(private readonly options: AnonymousVisitorsOptions) {
+    const entries = options.localMaxEntries ?? 10_000
+    const ttlMs = options.localTtlMs ?? 30_000
+    this.settled = new LocalLru(entries, ttlMs, options.now)
+    this.mapped = new LocalLru(entries, ttlMs, options.now)
+  }
 
   key(anonymousId: string): string {
     return userKey(this.options.keyPrefix, this.options.tenantId, anonymousId, 'anon')
@@ -86,6 +102,8 @@ export class AnonymousVisitors {
    * taking a lease for `messageId` (deliver to the anonymous user; call `leave` when done).
    */
   async enter(anonymousId: string, messageId: string): Promise<string | null> {
+    const known = this.mapped.get(anonymousId)
+    if (known !== undefined) return known
     const { redis, ttlSeconds, leaseMs, now } = this.options
     const mapped = (await redis.eval(
       ENTER,
@@ -95,6 +113,7 @@ export class AnonymousVisitors {
       String(now() + leaseMs),
       String(ttlSeconds),
     )) as string | null
+    if (mapped !== null) this.mapped.set(anonymousId, mapped)
     return mapped
   }
 
@@ -105,6 +124,10 @@ export class AnonymousVisitors {
 
   /** Claims anonymousId → userId for `messageId` (first claim wins, never replaced) and reads the state. */
   async claim(anonymousId: string, userId: string, messageId: string): Promise<Claim> {
+    const known = this.settled.get(anonymousId)
+    if (known !== undefined) {
+      return { status: known === userId ? 'mapped' : 'conflict', anonymous: false, inFlight: 0, merge: '' }
+    }
     const { redis, ttlSeconds, now } = this.options
     const [status, anonymous, inFlight, merge] = (await redis.eval(
       CLAIM,
@@ -115,7 +138,14 @@ export class AnonymousVisitors {
       String(now()),
       String(ttlSeconds),
     )) as [ClaimStatus, number, number, Claim['merge']]
+    // Not remembered on 'mapped': the claiming delivery (maybe in this process) has yet to merge.
     return { status, anonymous: anonymous === 1, inFlight, merge }
+  }
+
+  /** The merge of this visitor into `userId` is over (merged, or nothing to merge): remember it here. */
+  settle(anonymousId: string, userId: string): void {
+    this.settled.set(anonymousId, userId)
+    this.mapped.set(anonymousId, userId)
   }
 
   /** Records the merge state (`calling` before the call, `done` / `none` after). */
