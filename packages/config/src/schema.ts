@@ -58,6 +58,11 @@ export const WORKER = {
   lockDurationMs: variable('WORKER_LOCK_DURATION_MS', int(1000, 3_600_000).default(30_000)),
   stalledIntervalMs: variable('WORKER_STALLED_INTERVAL_MS', int(500, 3_600_000).default(30_000)),
   identityCacheTtlSeconds: variable('IDENTITY_CACHE_TTL_SECONDS', int(1, 30 * 86_400).default(86_400)),
+  /** How long an anonymousId → userId mapping (and the anonymous visitor's merge state) is kept. */
+  identityMappingTtlSeconds: variable(
+    'IDENTITY_MAPPING_TTL_SECONDS',
+    int(60, 365 * 86_400).default(30 * 86_400),
+  ),
   attributeCacheTtlSeconds: variable('ATTRIBUTE_CACHE_TTL_SECONDS', int(1, 86_400).default(300)),
   metricsHost: variable('METRICS_HOST', text().default('0.0.0.0')),
   metricsPort: variable('METRICS_PORT', int(0, 65535).default(9464)),
@@ -141,6 +146,11 @@ const TENANT_SETTINGS = {
     .optional(),
   /** `event`: screen calls become event occurrences (`Viewed <name> Screen`); `off` (default): not delivered. */
   screens: z.enum(['off', 'event'], { error: 'must be "event" or "off"' }).default('off'),
+  /**
+   * Anonymous → identified merge (and alias): an event with both ids merges the user this product created
+   * from the anonymousId's anonymous calls into the userId's user, once. Merges cannot be undone.
+   */
+  mergeAnonymous: z.boolean({ error: 'must be true or false' }).default(true),
 }
 
 /** An origin: `https://host[:port]` and nothing else (a trailing `/` is allowed). */
