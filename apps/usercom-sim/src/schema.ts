@@ -104,6 +104,11 @@ export const FailNextSchema = z
     afterApply: z.boolean().optional(),
     /** Retry-After header value to send with the status (e.g. "3" or an HTTP-date). */
     retryAfter: z.string().optional(),
+    /**
+     * With a 4xx status (before the request is applied): answer the API's field-error body
+     * `{"errors": {"<field>": ["<message>"]}}` instead of `{"detail": ...}`, as a refusal of those fields.
+     */
+    errors: z.record(z.string(), z.array(z.string())).optional(),
     app: z.string().optional(),
   })
   .strict()

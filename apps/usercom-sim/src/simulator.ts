@@ -176,7 +176,11 @@ export function buildSimulator(input: BuildSimulatorOptions = {}): FastifyInstan
       } else if (rule.drop) return drop(request, reply, ctx)
       else if (rule.status !== undefined) {
         if (rule.retryAfter !== undefined) void reply.header('retry-after', rule.retryAfter)
-        return reply.code(rule.status).send(detail(`Simulated failure (${rule.status}).`))
+        const body =
+          rule.errors !== undefined && rule.status < 500
+            ? { errors: rule.errors }
+            : detail(`Simulated failure (${rule.status}).`)
+        return reply.code(rule.status).send(body)
       }
     }
 

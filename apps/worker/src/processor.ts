@@ -1,6 +1,7 @@
 import { DelayedError, Worker, type Job } from 'bullmq'
 import type { Config, Tenant } from '@ucd/config'
 import type { Logger } from '@ucd/logger'
+import type { Dropped } from '@ucd/mapping'
 import { EventJobDataSchema, type DeliveryState, type EventJobData } from '@ucd/queue'
 import type { DeadLetterWriter } from './dead-letter'
 import { firstAttemptOf, invalidJobData, jobDataOf } from './job-data'
@@ -12,6 +13,8 @@ import type { DeliveryPort } from './port'
 export interface JobResult {
   outcome: 'delivered' | 'skipped' | 'dead_lettered'
   reason?: string
+  /** A delivered event's values left out (field and reason, never a value), e.g. fields User.com refused. */
+  dropped?: readonly Dropped[]
 }
 
 export type EventJob = Job<EventJobData, JobResult, string>
@@ -105,7 +108,7 @@ export function createProcessor(deps: ProcessorDeps): (job: EventJob, token?: st
       metrics.deliveries.inc({ type, outcome: 'delivered' })
       metrics.lag.observe(Math.max(0, now() - Date.parse(parsed.data.receivedAt)) / 1000)
       if (logger.isLevelEnabled('debug')) log().debug({ ms: now() - started }, 'delivered')
-      return { outcome: 'delivered' }
+      return { outcome: 'delivered', ...(result.dropped.length > 0 ? { dropped: result.dropped } : {}) }
     } catch (error) {
       const progressChanged = changed || !raw.delivery?.firstAttemptAt
       const deferral = deferralOf(error)

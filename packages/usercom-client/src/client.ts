@@ -13,6 +13,7 @@ import {
   truncateResponse,
   type UsercomErrorDetails,
 } from './errors'
+import { parseFieldErrors } from './field-errors'
 import {
   AddMemberResultSchema,
   AttributesPageSchema,
@@ -184,10 +185,24 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
     }
   }
 
-  const responseText = (data: unknown): string | undefined => {
+  const scrubbedText = (data: unknown): string | undefined => {
     if (data === undefined || data === null || data === '') return undefined
     const text = typeof data === 'string' ? data : JSON.stringify(data)
-    return truncateResponse(scrub(text, { secrets }) as string)
+    return scrub(text, { secrets }) as string
+  }
+  const responseText = (data: unknown): string | undefined => {
+    const text = scrubbedText(data)
+    return text === undefined ? undefined : truncateResponse(text)
+  }
+  /** A failure's body: the truncated text, and the fields a 400 named (read from the whole text). */
+  const failureBody = (
+    status: number,
+    data: unknown,
+  ): Pick<UsercomErrorDetails, 'response' | 'fieldErrors'> => {
+    const text = scrubbedText(data)
+    if (text === undefined) return {}
+    const fieldErrors = status === 400 ? parseFieldErrors(text) : undefined
+    return { response: truncateResponse(text), ...(fieldErrors === undefined ? {} : { fieldErrors }) }
   }
 
   async function send<S extends z.ZodType>(call: Call<S>): Promise<AxiosResponse<unknown>> {
@@ -261,7 +276,7 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
     if (status === 404 && notFoundIsNull) return null
     const retryAfter = response.headers['retry-after'] as unknown
     throw errorForStatus(
-      { endpoint: call.endpoint, status, response: responseText(response.data) },
+      { endpoint: call.endpoint, status, ...failureBody(status, response.data) },
       typeof retryAfter === 'string' ? retryAfter : undefined,
     )
   }

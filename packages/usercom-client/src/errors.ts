@@ -1,3 +1,5 @@
+import type { FieldErrors } from './field-errors'
+
 // The failure taxonomy of design.md, decided once, here at the HTTP boundary. Every failure of a
 // User.com call is one of these classes; the worker switches on `kind` (or `code`), never on text.
 
@@ -65,6 +67,8 @@ export interface UsercomErrorDetails {
   status?: number
   /** Response body, truncated and with secrets removed. */
   response?: string
+  /** A 400's body named these fields (field-errors.ts), read from the whole scrubbed body. */
+  fieldErrors?: FieldErrors
 }
 
 /** Base class of every User.com failure. Holds no request config, headers or API key. */
@@ -188,13 +192,19 @@ export class UsercomUnauthorizedError extends UsercomError {
   }
 }
 
-/** Other 4xx (and 501, 505, 3xx): dead-letter as `rejected` at once. */
+/**
+ * Other 4xx (and 501, 505, 3xx): dead-letter as `rejected` at once, unless the 400 names fields
+ * (`fieldErrors`) the delivery can leave out and send the rest without (partial acceptance).
+ */
 export class UsercomRejectedError extends UsercomError {
   readonly kind = 'rejected'
   readonly code: UsercomErrorCode = USERCOM_ERROR_CODES.REJECTED
   readonly inDoubt = false
+  /** Field → User.com's messages, when a 400's body named fields; else undefined. */
+  readonly fieldErrors: FieldErrors | undefined
   constructor(details: UsercomErrorDetails) {
     super(`${details.endpoint} was rejected (${details.status ?? '?'})`, details)
+    this.fieldErrors = details.status === 400 ? details.fieldErrors : undefined
   }
 }
 

@@ -18,5 +18,7 @@ export {
   truncateResponse,
 } from './errors'
 export type { UsercomErrorKind } from './errors'
+export { NON_FIELD_ERRORS, parseFieldErrors } from './field-errors'
+export type { FieldErrors } from './field-errors'
 export { createRedisRateLimiter, combineRateLimiters } from './rate-limiter'
 export type { UsercomAttribute, UsercomEventOccurrence, UserEventsPage } from './schemas'

@@ -17,12 +17,15 @@ export type Step<K extends OperationKind> = Extract<Operation, { op: K }>
 export type ReplanReason =
   /** An attribute the plan ensured already existed with another value type: convert the values again. */
   | { kind: 'attribute_type_differs'; attribute: string; valueType: string }
-  /** A 400 on a body built from the cached catalog: the catalog may be out of date (deleted, retyped). */
+  /**
+   * A 400 on a step's body: built from a cached catalog that may be out of date (deleted, retyped), or
+   * naming fields the body can do without (partial acceptance, steps/partial-acceptance.ts).
+   */
   | BodyRejected
 
 export interface BodyRejected {
   kind: 'body_rejected'
-  /** What User.com answered: it stands when no re-plan is allowed or a fresh catalog changes nothing. */
+  /** What User.com answered: it stands when neither a fresh catalog nor leaving out its fields helps. */
   error: UsercomRejectedError
 }
 
