@@ -10,6 +10,7 @@ import {
   type ValidationIssue,
 } from '@ucd/segment'
 import { setImmediate as nextTurn } from 'node:timers/promises'
+import type { Tenant } from '@ucd/config'
 import { InvalidRequestError } from './errors'
 
 /** What a route takes: one event (type from the path), a batch body, or Segment Webhooks' object or array. */
@@ -27,6 +28,17 @@ export const TRIAGE_CHUNK = 100
 
 /** Items a batch may hold unless INGEST_MAX_BATCH_ITEMS says otherwise. */
 export const DEFAULT_MAX_BATCH_ITEMS = 2500
+
+/**
+ * The types a tenant's events are enqueued for: the four, plus `screen` when it sets `screens: "event"`
+ * and `alias` when it merges (`mergeAnonymous`, default on). The others get 200 and no job.
+ */
+export function deliveredTypesOf(tenant: Pick<Tenant, 'screens' | 'mergeAnonymous'>): ReadonlySet<EventType> {
+  const types = new Set<EventType>(DELIVERED)
+  if (tenant.screens === 'event') types.add('screen')
+  if (tenant.mergeAnonymous) types.add('alias')
+  return types
+}
 
 /** Most per-event errors returned in one response body. */
 export const MAX_REPORTED_ERRORS = 100
@@ -56,6 +68,8 @@ export interface TriageContext {
   newMessageId?: () => string
   /** The caller's address: `context.ip` of client routes' events, and of events with `context.direct`. */
   requestIp?: string
+  /** The types the tenant delivers (`deliveredTypesOf`); default: identify, track, page, group. */
+  deliveredTypes?: ReadonlySet<EventType>
   /** INGEST_MAX_BATCH_ITEMS: more items in a batch (or webhook array) answers 400. */
   maxBatchItems?: number
 }
@@ -78,7 +92,12 @@ async function inChunks<R>(
   return results
 }
 
-function sort(results: readonly NormalizeResult[], items: readonly unknown[], fallbackType?: string): Triage {
+function sortResults(
+  results: readonly NormalizeResult[],
+  items: readonly unknown[],
+  delivered: ReadonlySet<EventType>,
+  fallbackType?: string,
+): Triage {
   const triage: Triage = { received: items.length, deliver: [], filtered: [], notDelivered: [], invalid: [] }
   results.forEach((result, index) => {
     if (!result.ok) {
@@ -98,7 +117,7 @@ function sort(results: readonly NormalizeResult[], items: readonly unknown[], fa
     }
     const event = result.event
     if (!isEnabled(event)) triage.filtered.push(event.type)
-    else if (!DELIVERED.has(event.type)) triage.notDelivered.push(event.type)
+    else if (!delivered.has(event.type)) triage.notDelivered.push(event.type)
     else triage.deliver.push(event)
   })
   return triage
@@ -111,8 +130,14 @@ function sort(results: readonly NormalizeResult[], items: readonly unknown[], fa
  * A batch is normalised TRIAGE_CHUNK items at a time, yielding to the event loop in between, so a
  * maximal request never holds it up for long (apps/bench measures the event-loop delay).
  */
-export async function triageBody(route: IngestRouteKind, body: unknown, ctx: TriageContext): Promise<Triage> {
-  const { maxBatchItems = DEFAULT_MAX_BATCH_ITEMS, ...normalizeCtx } = ctx
+export async function triageBody(
+  route: IngestRouteKind,
+  body: unknown,
+  context: TriageContext,
+): Promise<Triage> {
+  const { deliveredTypes = DELIVERED, maxBatchItems = DEFAULT_MAX_BATCH_ITEMS, ...normalizeCtx } = context
+  const sort = (results: readonly NormalizeResult[], items: readonly unknown[], fallbackType?: string) =>
+    sortResults(results, items, deliveredTypes, fallbackType)
   switch (route.kind) {
     case 'single': {
       const result = normalizeEvent(body, {
