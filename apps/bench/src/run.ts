@@ -13,12 +13,13 @@ import type { BenchResults, LoadSample, MachineInfo } from './results'
 import { runIngestSection } from './scenarios/ingest'
 import { runConsistencySection } from './scenarios/consistency'
 import { runFuzzSection } from './scenarios/fuzz'
+import { runLingerSection } from './scenarios/linger'
 import { runMemorySection } from './scenarios/memory'
 import { runWorkerSection } from './scenarios/worker'
 import { round } from './stats'
 import { checkTargets } from './targets'
 
-export const SECTIONS = ['ingest', 'worker', 'scale', 'memory', 'fuzz', 'consistency'] as const
+export const SECTIONS = ['ingest', 'worker', 'scale', 'memory', 'fuzz', 'consistency', 'linger'] as const
 export type Section = (typeof SECTIONS)[number]
 
 export interface RunOptions {
@@ -193,6 +194,7 @@ async function runWithRedis(
     }
     if (options.sections.includes('memory')) results.memory = await runMemorySection(ctx)
     if (options.sections.includes('consistency')) results.consistency = await runConsistencySection(ctx)
+    if (options.sections.includes('linger')) results.linger = await runLingerSection(ctx)
     const fuzz = fuzzSection(options, settings)
     if (fuzz !== undefined) results.fuzz = fuzz
     ctx.sample('end')

@@ -35,6 +35,17 @@ export const INGEST = {
   redisTimeoutMs: variable('INGEST_REDIS_TIMEOUT_MS', int(50, 60_000).default(800)),
   /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy); false = none. */
   trustProxy: variable('INGEST_TRUST_PROXY', trustProxy().default(false)),
+  /** How long concurrent requests' events are gathered into one Redis flush per shard; 0 = off. */
+  lingerMs: variable('INGEST_LINGER_MS', int(0, 1000).default(1)),
+  /** A flush starts at once when this many events wait for one shard. */
+  lingerMaxEvents: variable('INGEST_LINGER_MAX_EVENTS', int(1, 100_000).default(500)),
+  /** Items a batch request may hold (/v1/batch, /v1/import, /v1/b, /v1/webhook); more answers 400. */
+  maxBatchItems: variable('INGEST_MAX_BATCH_ITEMS', int(1, 100_000).default(2500)),
+  /** The ingest's /metrics, on its own port (not the public one): the ingest's METRICS_HOST/METRICS_PORT. */
+  metricsHost: variable('INGEST_METRICS_HOST', text().default('0.0.0.0')),
+  metricsPort: variable('INGEST_METRICS_PORT', int(0, 65535).default(9463)),
+  /** From this % of Redis maxmemory on, the ingest answers 503 (the rest is the workers' headroom); 100 = off. */
+  redisMemoryHighPercent: variable('INGEST_REDIS_MEMORY_HIGH_PERCENT', int(1, 100).default(90)),
 }
 
 export const WORKER = {

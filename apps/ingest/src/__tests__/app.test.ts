@@ -9,6 +9,7 @@ import {
   json,
   memoryApp,
   post as postTo,
+  scrape,
   screen,
   track,
   WRITE_KEY,
@@ -331,7 +332,7 @@ describe('operations', () => {
   it('exposes Prometheus metrics', async () => {
     await post('/v1/identify', identify({ integrations: { All: false } }))
     await post('/v1/s', gzipJson(screen()), { ...auth, 'content-encoding': 'gzip' })
-    const response = await app.inject({ method: 'GET', url: '/metrics' })
+    const response = await scrape(app)
     expect(response.statusCode).toBe(200)
     expect(response.headers['content-type']).toContain('text/plain')
     const text = response.body

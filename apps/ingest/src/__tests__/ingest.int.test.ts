@@ -12,7 +12,19 @@ import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
 import { createHmac } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
-import { auth, basic, gzipJson, identify, json, post, testApp, track, untilReady, WRITE_KEY } from './helpers'
+import {
+  auth,
+  basic,
+  gzipJson,
+  identify,
+  json,
+  post,
+  scrape,
+  testApp,
+  track,
+  untilReady,
+  WRITE_KEY,
+} from './helpers'
 
 const url = testRedisUrl()
 const prefix = uniquePrefix(__filename)
@@ -444,7 +456,7 @@ describe('when addBulk fails', () => {
     expect(failed.statusCode).toBe(503)
     expect(json(failed).code).toBe('UCD_ERR_UNAVAILABLE')
     expect(await redis.exists(dedupeKey(brokenPrefix, 'default', messageId))).toBe(0)
-    const metrics = await broken.inject({ method: 'GET', url: '/metrics' })
+    const metrics = await scrape(broken)
     expect(metrics.body).toMatch(/ucd_ingest_redis_errors_total\{op="enqueue"\} 1/)
 
     await redis.del(`${brokenPrefix}:events:id`)
@@ -459,7 +471,7 @@ describe('operations with Redis', () => {
     const ready = await app.inject({ method: 'GET', url: '/health/ready' })
     expect(ready.statusCode).toBe(200)
     expect(json(ready)).toEqual({ status: 'ready', redis: true })
-    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    const text = (await scrape(app)).body
     expect(text).toMatch(/ucd_ingest_events_total\{outcome="accepted",type="track"\} [1-9]/)
     expect(text).toMatch(/ucd_ingest_events_total\{outcome="duplicate",type="track"\} [1-9]/)
     expect(text).toMatch(/ucd_ingest_enqueue_duration_seconds_count\{result="ok"\} [1-9]/)

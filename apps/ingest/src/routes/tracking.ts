@@ -17,6 +17,8 @@ export interface TrackingOptions {
   now: () => Date
   /** messageId for events that have none (default: random UUID, in packages/segment). */
   newMessageId?: () => string
+  /** INGEST_MAX_BATCH_ITEMS. */
+  maxBatchItems: number
 }
 
 // The short forms and /v1/b are what browser and mobile SDKs post to (segment-spec.md §1): the
@@ -119,10 +121,11 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
 
     let triage: Triage
     try {
-      triage = triageBody(route, body, {
+      triage = await triageBody(route, body, {
         receivedAt,
         newMessageId: options.newMessageId,
         requestIp: request.ip,
+        maxBatchItems: options.maxBatchItems,
         deliveredTypes: deliveredTypesOf(tenant),
       })
     } catch (error) {
