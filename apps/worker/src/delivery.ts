@@ -56,7 +56,7 @@ export const usercomDelivery: DeliveryPortFactory = (tenant, { config, redis, me
     tenantId: tenant.id,
     client,
     redis,
-    keyPrefix: prefix,
+    keyPrefix: { prefix, shards: config.queueShards },
     identityTtlSeconds: config.worker.identityCacheTtlSeconds,
     attributeTtlSeconds: config.worker.attributeCacheTtlSeconds,
     planOptions: {

@@ -2,12 +2,12 @@ import type { Logger } from '@ucd/logger'
 import type { Dropped, Plan, PlanOptions } from '@ucd/mapping'
 import type { SegmentEvent } from '@ucd/segment'
 import type { UsercomClient } from '@ucd/usercom-client'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { CatalogCache } from './catalog-cache'
 import { CheckpointLog, type Checkpoints, type OnStep } from './checkpoints'
 import { DeliveryRun, type DeliveryServices } from './delivery-run'
 import { IdentityCache } from './identity-cache'
-import { tenantKey } from './keys'
+import { tenantKey, type KeyBase } from './keys'
 import { AttributeCreator } from './steps/ensure-attribute'
 import { UserResolver } from './user-resolver'
 
@@ -21,9 +21,12 @@ export interface ExecutorOptions {
   tenantId: string
   client: UsercomClient
   /** Shared by every worker: identity cache and attribute catalog live here (never an API key). */
-  redis: Redis
-  /** Keys are `<keyPrefix>:<tenantId>:catalog` and `<keyPrefix>:<tenantId>:id:<sha256>` (keys.ts). */
-  keyPrefix: string
+  redis: Redis | Cluster
+  /**
+   * QUEUE_PREFIX and QUEUE_SHARDS (`{ prefix, shards }`; a string is one shard): keys are
+   * `<prefix>:<tenantId>:catalog` and `<user's shard prefix>:<tenantId>:id:<sha256>` (keys.ts).
+   */
+  keyPrefix: KeyBase
   identityTtlSeconds: number
   attributeTtlSeconds: number
   /** The tenant's planning settings (tenants file): `pageDomain`, `screens`. */

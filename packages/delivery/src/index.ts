@@ -2,4 +2,6 @@
 export { createExecutor } from './executor'
 export type { Executor, ExecutorOptions, DeliveryResult } from './executor'
 export { DeliveryDeferredError } from './errors'
+export { keySpaceOf, tenantKey, userKey, userKeyPrefix } from './keys'
+export type { KeyBase, KeySpace, TenantKeyKind, UserKeyKind } from './keys'
 export type { DeferReason } from './errors'

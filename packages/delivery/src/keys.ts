@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto'
+import { shardOf, shardPrefix } from '@ucd/queue'
 
-// Every Redis key this package owns is made here, and only here: when Redis Cluster comes (issue 19),
-// per-user keys must carry the user's shard hash tag, and that change belongs in `userKey` alone.
+// Every Redis key this package owns is made here, and only here. On Redis Cluster with sharded event
+// queues (QUEUE_SHARDS > 1, issue 19) a per-user key carries the hash tag of the user's shard, so one
+// user's keys (identity cache, locks, clocks, identity entries) share the slot of the user's events and
+// a multi-key script over them works; with one shard every key is what it always was.
 
 /** What a per-tenant key holds: `catalog` is the tenant's attribute catalog. */
 export type TenantKeyKind = 'catalog'
@@ -9,16 +12,43 @@ export type TenantKeyKind = 'catalog'
 /** What a per-user key holds: `id` is the identity cache entry (`{ id, user_key? }`). */
 export type UserKeyKind = 'id'
 
-/** `<base>:<tenantId>:<kind>`, e.g. `ucd:acme:catalog`. */
-export function tenantKey(base: string, tenantId: string, kind: TenantKeyKind): string {
-  return `${base}:${tenantId}:${kind}`
+/**
+ * Where the keys live: QUEUE_PREFIX and QUEUE_SHARDS (`{ prefix: config.queuePrefix, shards:
+ * config.queueShards }`). A plain string is a prefix with one shard (today's key names).
+ */
+export interface KeySpace {
+  readonly prefix: string
+  readonly shards: number
+}
+export type KeyBase = string | KeySpace
+
+/** The key space of a base: a string is one shard. */
+export function keySpaceOf(base: KeyBase): KeySpace {
+  return typeof base === 'string' ? { prefix: base, shards: 1 } : base
+}
+
+/** `<prefix>:<tenantId>:<kind>`, e.g. `ucd:acme:catalog`; never under a shard tag (single-key use only). */
+export function tenantKey(base: KeyBase, tenantId: string, kind: TenantKeyKind): string {
+  return `${keySpaceOf(base).prefix}:${tenantId}:${kind}`
 }
 
 /**
- * `<base>:<tenantId>:<kind>:<hash>`, e.g. `ucd:acme:id:3f2a…`: the hash is the first 40 hex digits of
- * sha256(custom id), never the custom id itself (it may be an email).
+ * The prefix of a user's keys: the prefix of the user's shard, `shardPrefix(prefix, shardOf(tenantId,
+ * customId, shards), shards)` (`ucd` with one shard, e.g. `{ucd-3-22}` with six). The custom id is the
+ * Segment `userId` (or the `anonymousId` an anonymous event is routed by), so it is the same shard the
+ * ingest routed the user's events to.
  */
-export function userKey(base: string, tenantId: string, customId: string, kind: UserKeyKind): string {
+export function userKeyPrefix(base: KeyBase, tenantId: string, customId: string): string {
+  const { prefix, shards } = keySpaceOf(base)
+  return shardPrefix(prefix, shardOf(tenantId, customId, shards), shards)
+}
+
+/**
+ * `<user prefix>:<tenantId>:<kind>:<hash>`, e.g. `ucd:acme:id:3f2a…` (`{ucd-3-22}:acme:id:3f2a…` with
+ * six shards): the hash is the first 40 hex digits of sha256(custom id), never the custom id itself
+ * (it may be an email).
+ */
+export function userKey(base: KeyBase, tenantId: string, customId: string, kind: UserKeyKind): string {
   const hash = createHash('sha256').update(customId).digest('hex').slice(0, 40)
-  return `${base}:${tenantId}:${kind}:${hash}`
+  return `${userKeyPrefix(base, tenantId, customId)}:${tenantId}:${kind}:${hash}`
 }
