@@ -184,6 +184,30 @@ export interface TargetCheck {
   status: 'PASS' | 'MISS' | 'N/A'
 }
 
+/** One round of one layout of the `cluster` section. */
+export interface ClusterRun {
+  layout: string
+  shards: number
+  round: number
+  events: number
+  /** Events/s into the events queues (addBulk of 100 per shard, 10 loops). */
+  enqueuePerSec: number
+  /** Events/s delivered by one worker process (concurrency 50 split over the shards). */
+  workerPerSec: number
+}
+
+/** `--only cluster` (issue 19): 1 shard on one node vs 6 shards on a local 3-master cluster. */
+export interface ClusterSection {
+  runs: ClusterRun[]
+  /** Medians per layout. */
+  summary: { layout: string; shards: number; enqueuePerSec: number; workerPerSec: number }[]
+  /** DBSIZE of each master at the end (keys of every shard). */
+  dbSizes: number[]
+  concurrency: number
+  loops: number
+  bulk: number
+}
+
 export interface BenchResults {
   schema: 1
   mode: 'quick' | 'full'
@@ -203,6 +227,7 @@ export interface BenchResults {
   worker?: WorkerSection
   memory?: MemorySection
   fuzz?: FuzzSection
+  cluster?: ClusterSection
   targets: TargetCheck[]
   notes: string[]
 }
