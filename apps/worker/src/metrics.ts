@@ -50,6 +50,12 @@ export function createWorkerMetrics(queues: { shards: readonly ShardQueues[] }) 
     labelNames: ['why', 'tenant'] as const,
     registers: [registry],
   })
+  const inDoubtSteps = new Counter({
+    name: 'ucd_worker_in_doubt_steps_total',
+    help: 'In-doubt event occurrences (an earlier attempt may have created them) looked up before sending, by outcome (found: not sent again; not_found: created) and tenant',
+    labelNames: ['outcome', 'tenant'] as const,
+    registers: [registry],
+  })
   const deadLettered = new Counter({
     name: 'ucd_dlq_additions_total',
     help: 'Events added to the dead-letter queue, by reason',
@@ -58,8 +64,14 @@ export function createWorkerMetrics(queues: { shards: readonly ShardQueues[] }) 
   })
   const dropped = new Counter({
     name: 'ucd_worker_dropped_values_total',
-    help: 'Trait or property values left out of a delivery because they could not be converted',
+    help: 'Trait or property values left out of a delivery (not convertible, too long, or stale: a newer event wrote them)',
     labelNames: ['type'] as const,
+    registers: [registry],
+  })
+  const staleDropped = new Counter({
+    name: 'ucd_worker_stale_dropped_total',
+    help: 'Values not sent because a newer event already wrote them (per-user consistency), by tenant',
+    labelNames: ['tenant'] as const,
     registers: [registry],
   })
   const lag = new Histogram({
@@ -132,8 +144,10 @@ export function createWorkerMetrics(queues: { shards: readonly ShardQueues[] }) 
     usercomLatency,
     retries,
     deferrals,
+    inDoubtSteps,
     deadLettered,
     dropped,
+    staleDropped,
     lag,
   }
 }

@@ -82,9 +82,12 @@ export function buildShardWorker(options: ShardWorkerOptions): ShardWorker {
     limiter: { max: 1_000_000_000, duration: 1000 },
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob) => {
-        const first = firstAttemptOf(jobDataOf(job?.data), job?.processedOn ?? now())
+        const data = jobDataOf(job?.data)
+        const first = firstAttemptOf(data, job?.processedOn ?? now())
+        // The processor saved the count before throwing; a job without it counts every attempt.
+        const counted = data.delivery?.failuresWithoutProgress
         return backoffDelay({
-          attemptsMade,
+          failuresWithoutProgress: typeof counted === 'number' ? counted : attemptsMade,
           baseDelayMs: config.worker.retryBaseDelayMs,
           maxDelayMs: config.worker.retryMaxDelayMs,
           msUntilWindowEnd: first + retryWindowMs - now(),

@@ -46,6 +46,13 @@ export const WORKER = {
   retryWindowMinutes: variable('RETRY_WINDOW_MINUTES', number(0, 60 * 24 * 30).default(240)),
   retryBaseDelayMs: variable('RETRY_BASE_DELAY_MS', int(1, 3_600_000).default(1000)),
   retryMaxDelayMs: variable('RETRY_MAX_DELAY_MS', int(1, 86_400_000).default(300_000)),
+  /**
+   * How long a dead-letter record may wait for a replay: the field clocks (per-user consistency) live
+   * the retry window plus this, so a replay within it never overwrites newer values.
+   */
+  dlqRetentionDays: variable('DLQ_RETENTION_DAYS', int(1, 3650).default(30)),
+  /** Per-user consistency (field clocks, locks); `false` only for the benchmark's on/off comparison. */
+  consistency: variable('WORKER_CONSISTENCY', bool().default(true)),
   maxStartedAttempts: variable('WORKER_MAX_STARTED_ATTEMPTS', int(1, 1_000_000).default(10_000)),
   drainTimeoutMs: variable('WORKER_DRAIN_TIMEOUT_MS', int(0, 3_600_000).default(25_000)),
   lockDurationMs: variable('WORKER_LOCK_DURATION_MS', int(1000, 3_600_000).default(30_000)),

@@ -4,9 +4,16 @@ import type { SegmentEvent } from '@ucd/segment'
 import type { UsercomClient } from '@ucd/usercom-client'
 import type { Cluster, Redis } from 'ioredis'
 import { CatalogCache } from './catalog-cache'
-import { CheckpointLog, type Checkpoints, type OnStep } from './checkpoints'
+import { CheckpointLog, type Checkpoints, type OnStep, type PersistCheckpoints } from './checkpoints'
+import {
+  Consistency,
+  DEFAULT_CLOCK_TTL_SECONDS,
+  DEFAULT_LOCK_TTL_MS,
+  type ConsistencySettings,
+} from './consistency/consistency'
 import { DeliveryRun, type DeliveryServices } from './delivery-run'
 import { IdentityCache } from './identity-cache'
+import type { OnInDoubt } from './in-doubt'
 import { tenantKey, type KeyBase } from './keys'
 import { AttributeCreator } from './steps/ensure-attribute'
 import { UserResolver } from './user-resolver'
@@ -35,15 +42,29 @@ export interface ExecutorOptions {
   /** In-process identity LRU: entries and TTL (defaults 10 000 and 30 s). */
   localIdentityMaxEntries?: number
   localIdentityTtlMs?: number
+  /** Told of every lookup of an in-doubt step: `found` (checkpointed, not sent again) or `not_found`. */
+  onInDoubt?: OnInDoubt
   /** Time source (epoch ms); tests only. */
   now?: () => number
+  /**
+   * Per-user consistency (field clocks and locks, README "Consistency"): on by default with
+   * `clockTtlSeconds` 4 h + 30 d and `lockTtlMs` 30 s. `false` turns it off: for the benchmark's
+   * on/off comparison only (events then land in delivery order).
+   */
+  consistency?: Partial<ConsistencySettings> | false
 }
 
 export interface DeliverOptions {
   /** Steps that succeeded in an earlier attempt (from `onStep` or a previous result). */
   checkpoints?: Checkpoints
-  /** Called after each step succeeds, before the next starts: persist it (e.g. in the job data). */
+  /** Called after each step succeeds, before the next starts (and for in-doubt markers, see OnStep). */
   onStep?: OnStep
+  /**
+   * Writes the checkpoints where the next attempt finds them (e.g. the job data), awaited before a write
+   * whose answer could be lost (an event occurrence): its in-doubt marker must survive a crash after the
+   * send. Without it, a marker lives only as long as the checkpoints handed back through `onStep`.
+   */
+  persist?: PersistCheckpoints
 }
 
 export interface DeliveryResult {
@@ -51,7 +72,7 @@ export interface DeliveryResult {
   plan: Plan
   /** Every step's result, including those carried over from `options.checkpoints`. */
   checkpoints: Checkpoints
-  /** Values left out of the delivery, and why. */
+  /** Values left out of the delivery, and why (`stale`: a newer event already wrote it). */
   dropped: Dropped[]
   /** Set when the event type is not delivered (screen, alias): nothing was sent. */
   skipped?: string
@@ -85,6 +106,18 @@ export function createExecutor(options: ExecutorOptions): Executor {
     ...withLogger,
     now,
   })
+  const consistency =
+    options.consistency === false
+      ? undefined
+      : new Consistency({
+          clockTtlSeconds: DEFAULT_CLOCK_TTL_SECONDS,
+          lockTtlMs: DEFAULT_LOCK_TTL_MS,
+          ...options.consistency,
+          redis: options.redis,
+          keyPrefix: options.keyPrefix,
+          tenantId,
+          ...withLogger,
+        })
   const services: DeliveryServices = {
     client,
     catalog,
@@ -92,11 +125,17 @@ export function createExecutor(options: ExecutorOptions): Executor {
     attributes: new AttributeCreator({ client, catalog, now, ...withLogger }),
     planOptions: options.planOptions ?? {},
     now,
+    ...(options.onInDoubt ? { onInDoubt: options.onInDoubt } : {}),
     ...withLogger,
+    ...(consistency === undefined ? {} : { consistency }),
   }
 
   async function deliver(event: SegmentEvent, deliverOptions: DeliverOptions = {}): Promise<DeliveryResult> {
-    const checkpoints = new CheckpointLog(deliverOptions.checkpoints, deliverOptions.onStep)
+    const checkpoints = new CheckpointLog(
+      deliverOptions.checkpoints,
+      deliverOptions.onStep,
+      deliverOptions.persist,
+    )
     const plan = await new DeliveryRun(services, event, checkpoints).run()
     return {
       plan,

@@ -9,8 +9,14 @@ import { shardOf, shardPrefix } from '@ucd/queue'
 /** What a per-tenant key holds: `catalog` is the tenant's attribute catalog. */
 export type TenantKeyKind = 'catalog'
 
-/** What a per-user key holds: `id` is the identity cache entry (`{ id, user_key? }`). */
-export type UserKeyKind = 'id'
+/**
+ * What a per-user key holds: `id` is the identity cache entry (`{ id, user_key? }`), `clock` the hash of
+ * per-field clocks (field → `<eventTimeMs>:<messageId>`), `lock` the user's consistency lock (owner token).
+ */
+export type UserKeyKind = 'id' | 'clock' | 'lock'
+
+/** What a per-company key holds: `clock` and `lock` as for a user. */
+export type CompanyKeyKind = 'clock' | 'lock'
 
 /**
  * Where the keys live: QUEUE_PREFIX and QUEUE_SHARDS (`{ prefix: config.queuePrefix, shards:
@@ -49,6 +55,23 @@ export function userKeyPrefix(base: KeyBase, tenantId: string, customId: string)
  * (it may be an email).
  */
 export function userKey(base: KeyBase, tenantId: string, customId: string, kind: UserKeyKind): string {
-  const hash = createHash('sha256').update(customId).digest('hex').slice(0, 40)
-  return `${userKeyPrefix(base, tenantId, customId)}:${tenantId}:${kind}:${hash}`
+  return `${userKeyPrefix(base, tenantId, customId)}:${tenantId}:${kind}:${idHash(customId)}`
+}
+
+/**
+ * `<company prefix>:<tenantId>:company:<kind>:<hash>`, e.g. `ucd:acme:company:clock:9b1c…`: the hash of
+ * the company's custom id, as for users. With several shards, a company's keys sit under the shard of
+ * `shardOf(tenantId, companyCustomId)` (all of one company's keys in one slot; never with a user's).
+ */
+export function companyKey(
+  base: KeyBase,
+  tenantId: string,
+  companyCustomId: string,
+  kind: CompanyKeyKind,
+): string {
+  return `${userKeyPrefix(base, tenantId, companyCustomId)}:${tenantId}:company:${kind}:${idHash(companyCustomId)}`
+}
+
+function idHash(id: string): string {
+  return createHash('sha256').update(id).digest('hex').slice(0, 40)
 }

@@ -13,12 +13,14 @@ import {
   truncateResponse,
   type UsercomErrorDetails,
 } from './errors'
+import { parseFieldErrors } from './field-errors'
 import {
   AddMemberResultSchema,
   AttributesPageSchema,
   CreateEventResultSchema,
   CreateSiteViewResultSchema,
   UpsertUserResultSchema,
+  UserEventsPageSchema,
   UsercomCompanySchema,
   UsercomUserSchema,
   type AddMemberBody,
@@ -35,6 +37,7 @@ import {
   type UsercomAttribute,
   type UsercomCompany,
   type UsercomUser,
+  type UserEventsPage,
   UsercomAttributeSchema,
 } from './schemas'
 
@@ -75,6 +78,12 @@ export interface UsercomClient {
    * the anonymous → identified merge (issue 16), which looks both users up by custom id before merging.
    */
   getUserByCustomId(customId: string): Promise<UsercomUser | null>
+  /**
+   * `GET /users-by-id/:custom_id/events/`: one page of the user's event occurrences; `page` is a `next`
+   * (or `previous`) link of an earlier page, followed verbatim (§1.4), on the base URL's origin only.
+   * null when the user does not exist (404).
+   */
+  listUserEvents(customId: string, options?: { page?: string }): Promise<UserEventsPage | null>
   /** `GET /attributes/`, following `next` across every page. */
   listAttributes(): Promise<UsercomAttribute[]>
   /** `POST /attributes/` */
@@ -99,6 +108,7 @@ export const ENDPOINTS = {
   upsertUser: 'POST /users/update_or_create/',
   getUser: 'GET /users/:id/',
   getUserByCustomId: 'GET /users-by-id/:custom_id/',
+  listUserEvents: 'GET /users-by-id/:custom_id/events/',
   listAttributes: 'GET /attributes/',
   createAttribute: 'POST /attributes/',
   createEvent: 'POST /events/',
@@ -175,10 +185,24 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
     }
   }
 
-  const responseText = (data: unknown): string | undefined => {
+  const scrubbedText = (data: unknown): string | undefined => {
     if (data === undefined || data === null || data === '') return undefined
     const text = typeof data === 'string' ? data : JSON.stringify(data)
-    return truncateResponse(scrub(text, { secrets }) as string)
+    return scrub(text, { secrets }) as string
+  }
+  const responseText = (data: unknown): string | undefined => {
+    const text = scrubbedText(data)
+    return text === undefined ? undefined : truncateResponse(text)
+  }
+  /** A failure's body: the truncated text, and the fields a 400 named (read from the whole text). */
+  const failureBody = (
+    status: number,
+    data: unknown,
+  ): Pick<UsercomErrorDetails, 'response' | 'fieldErrors'> => {
+    const text = scrubbedText(data)
+    if (text === undefined) return {}
+    const fieldErrors = status === 400 ? parseFieldErrors(text) : undefined
+    return { response: truncateResponse(text), ...(fieldErrors === undefined ? {} : { fieldErrors }) }
   }
 
   async function send<S extends z.ZodType>(call: Call<S>): Promise<AxiosResponse<unknown>> {
@@ -252,7 +276,7 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
     if (status === 404 && notFoundIsNull) return null
     const retryAfter = response.headers['retry-after'] as unknown
     throw errorForStatus(
-      { endpoint: call.endpoint, status, response: responseText(response.data) },
+      { endpoint: call.endpoint, status, ...failureBody(status, response.data) },
       typeof retryAfter === 'string' ? retryAfter : undefined,
     )
   }
@@ -284,6 +308,16 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
           endpoint: ENDPOINTS.getUserByCustomId,
           url: `users-by-id/${encodePathSegment(customId)}/`,
           schema: UsercomUserSchema,
+        },
+        true,
+      ),
+    listUserEvents: (customId, listOptions = {}) =>
+      request(
+        {
+          method: 'GET',
+          endpoint: ENDPOINTS.listUserEvents,
+          url: listOptions.page ?? `users-by-id/${encodePathSegment(customId)}/events/`,
+          schema: UserEventsPageSchema,
         },
         true,
       ),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { describe, expect, it } from '@jest/globals'
 import { shardOf, shardPrefix } from '@ucd/queue'
-import { tenantKey, userKey, userKeyPrefix } from '../keys'
+import { companyKey, tenantKey, userKey, userKeyPrefix } from '../keys'
 
 describe('Redis keys', () => {
   it('a per-user key carries a hash of the custom id, never the id itself', () => {
@@ -37,5 +37,23 @@ describe('Redis keys', () => {
   it('a per-tenant key is the base, the tenant and the kind, never under a shard tag', () => {
     expect(tenantKey('ucd', 'acme', 'catalog')).toBe('ucd:acme:catalog')
     expect(tenantKey({ prefix: 'ucd', shards: 6 }, 'acme', 'catalog')).toBe('ucd:acme:catalog')
+  })
+
+  it("consistency keys: a user's clock and lock, a company's apart from a user of the same custom id", () => {
+    const hash = createHash('sha256').update('c-1').digest('hex').slice(0, 40)
+    expect(userKey('ucd', 'acme', 'c-1', 'clock')).toBe(`ucd:acme:clock:${hash}`)
+    expect(userKey('ucd', 'acme', 'c-1', 'lock')).toBe(`ucd:acme:lock:${hash}`)
+    expect(companyKey('ucd', 'acme', 'c-1', 'clock')).toBe(`ucd:acme:company:clock:${hash}`)
+    expect(companyKey('ucd', 'acme', 'c-1', 'lock')).not.toBe(userKey('ucd', 'acme', 'c-1', 'lock'))
+  })
+
+  it('with several shards, a user’s clock, lock and id share its shard; a company has its own', () => {
+    const six = { prefix: 'ucd', shards: 6 }
+    const tag = userKeyPrefix(six, 'acme', 'user-1')
+    for (const kind of ['id', 'clock', 'lock'] as const)
+      expect(userKey(six, 'acme', 'user-1', kind).startsWith(`${tag}:acme:${kind}:`)).toBe(true)
+    const companyTag = shardPrefix('ucd', shardOf('acme', 'c-1', 6), 6)
+    expect(companyKey(six, 'acme', 'c-1', 'clock').startsWith(`${companyTag}:acme:company:clock:`)).toBe(true)
+    expect(companyKey(six, 'acme', 'c-1', 'lock').startsWith(`${companyTag}:acme:company:lock:`)).toBe(true)
   })
 })
