@@ -194,6 +194,7 @@ async function runWithRedis(
     }
     if (options.sections.includes('memory')) results.memory = await runMemorySection(ctx)
     if (options.sections.includes('consistency')) results.consistency = await runConsistencySection(ctx)
+    if (options.sections.includes('cluster')) results.cluster = await runClusterSection(ctx)
     const fuzz = fuzzSection(options, settings)
     if (fuzz !== undefined) results.fuzz = fuzz
     ctx.sample('end')
