@@ -21,7 +21,7 @@ export {
 } from './filters'
 export { planReplay, replayEntry, runReplay, progressLine, MAX_CONSECUTIVE_FAILURES } from './replay'
 export { collectStats, EVENT_STATES, DLQ_STATES } from './stats'
-export { openQueues, scanDlq, getEntries, selectEntries, redactUrl, RECORD_STATES } from './store'
+export { openQueues, scanDlq, getEntries, findEntry, selectEntries, redactUrl, RECORD_STATES } from './store'
 export {
   exportRecords,
   importRecords,
@@ -36,6 +36,6 @@ export type { LineProblem } from './errors'
 export type { DlqFilter, FilterFlags } from './filters'
 export type { ReplayPlan, ReplayOutcome, ReplaySummary, ReplayRunOptions, ItemResult } from './replay'
 export type { QueueStats } from './stats'
-export type { AdminQueues, DlqEntry, RedisTarget, Selection } from './store'
+export type { AdminQueues, AdminShard, DlqEntry, DlqSource, RedisTarget, Selection } from './store'
 export type { ExportLine, ExportResult, ImportResult, ParsedImport } from './transfer'
 export type { Output } from './output'

@@ -6,7 +6,14 @@ import {
   type EventJobData,
 } from '@ucd/queue'
 import { SegmentEventSchema } from '@ucd/segment'
-import { selectEntries, toEntry, type AdminQueues, type DlqEntry, type Selection } from './store'
+import {
+  selectEntries,
+  toEntry,
+  type AdminQueues,
+  type AdminShard,
+  type DlqEntry,
+  type Selection,
+} from './store'
 
 /** What replaying one record does (or, in a dry run, would do). */
 export type ReplayPlan =
@@ -77,11 +84,13 @@ export interface ItemResult {
  * event in both places, never in neither; replaying it again then finds it already queued.
  */
 export async function replayEntry(
-  queues: AdminQueues,
   entry: DlqEntry,
   options: { at: Date; dryRun: boolean },
 ): Promise<ItemResult> {
   const { id } = entry
+  // The record's own shard: its events queue has the same hash tag, so the event goes back where the
+  // ingest put it (one slot, one node).
+  const queues = entry.shard
   if (entry.record === undefined) return { id, outcome: 'skipped', detail: entry.problem }
   const record = entry.record
   const plan = planReplay(record, options.at)
@@ -127,7 +136,7 @@ export async function replayEntry(
 }
 
 /** Tries to remove a dead-letter record a few times (a Redis blip must not leave it behind). */
-async function removeDeadLetter(queues: AdminQueues, id: string): Promise<void> {
+async function removeDeadLetter(queues: AdminShard, id: string): Promise<void> {
   let lastError: unknown
   for (let attempt = 0; attempt < 3; attempt += 1) {
     if (attempt > 0) await new Promise(resolve => setTimeout(resolve, 200 * attempt))
@@ -144,7 +153,7 @@ async function removeDeadLetter(queues: AdminQueues, id: string): Promise<void> 
 }
 
 /** The event is in `events` but its record could not be removed: say so, so nobody replays it twice. */
-async function removeAfterEnqueue(queues: AdminQueues, id: string, jobId: string): Promise<void> {
+async function removeAfterEnqueue(queues: AdminShard, id: string, jobId: string): Promise<void> {
   try {
     await removeDeadLetter(queues, id)
   } catch (error) {
@@ -222,15 +231,15 @@ export async function runReplay(queues: AdminQueues, options: ReplayRunOptions):
     options.onItem?.({ id, outcome: 'skipped', record, detail: why })
   }
 
-  const ids: string[] = []
-  for await (const entry of selectEntries(queues.deadLetter, options.selection, {
+  const ids: { id: string; shard: AdminShard }[] = []
+  for await (const entry of selectEntries(queues, options.selection, {
     onInvalid: invalid => {
       if (!options.countInvalid) return
       summary.selected += 1
       skip(invalid.id, invalid.problem)
     },
   })) {
-    ids.push(entry.id)
+    ids.push({ id: entry.id, shard: entry.shard })
   }
   summary.selected += ids.length
 
@@ -253,13 +262,13 @@ export async function runReplay(queues: AdminQueues, options: ReplayRunOptions):
         break
       }
     }
-    const id = ids[i] ?? ''
+    const { id, shard } = ids[i]!
     try {
-      const job = await queues.deadLetter.getJob(id)
+      const job = await shard.deadLetter.getJob(id)
       if (!job) {
         skip(id, 'no longer in the DLQ (replayed or purged meanwhile)')
       } else {
-        const result = await replayEntry(queues, toEntry(job), { at: options.now(), dryRun: options.dryRun })
+        const result = await replayEntry(toEntry(job, shard), { at: options.now(), dryRun: options.dryRun })
         if (result.outcome === 'skipped') skip(id, result.detail ?? 'skipped', result.record)
         else {
           if (result.outcome === 'replayed') summary.replayed += 1

@@ -6,7 +6,7 @@ import { DEAD_LETTER_JOB_ID_PATTERN, DeadLetterRecordSchema, type DeadLetterReco
 import { z } from 'zod'
 import { FileError, ImportIncompleteError, type LineProblem } from './errors'
 import { writeOut, type Output } from './output'
-import { selectEntries, type AdminQueues, type DlqEntry, type Selection } from './store'
+import { selectEntries, type AdminQueues, type AdminShard, type DlqEntry, type Selection } from './store'
 
 /**
  * A dead-letter job id as the worker writes them, `<source job id>-r<replays>`: never an integer
@@ -49,7 +49,7 @@ export async function exportRecords(
   const onInvalid = (entry: DlqEntry & { problem: string }): void => {
     result.invalid.push({ id: entry.id, problem: entry.problem })
   }
-  for await (const entry of selectEntries(queues.deadLetter, selection, { onInvalid })) {
+  for await (const entry of selectEntries(queues, selection, { onInvalid })) {
     await writeOut(out, exportLine(entry.id, entry.record))
     result.exported += 1
   }
@@ -159,28 +159,44 @@ export async function importRecords(
   items: ParsedImport['items'],
   options: { dryRun: boolean; file: string },
 ): Promise<ImportResult> {
-  const exists: boolean[] = []
-  for (let i = 0; i < items.length; i += IMPORT_CHUNK) {
-    const pipeline = queues.connection.pipeline()
-    for (const item of items.slice(i, i + IMPORT_CHUNK)) pipeline.exists(queues.deadLetter.toKey(item.id))
-    const replies = (await pipeline.exec()) ?? []
-    for (const [error, count] of replies) {
-      if (error) throw error
-      exists.push(count === 1)
+  // Each record goes to the DLQ shard of its event (where the worker would have put it); a pipeline
+  // keeps to one shard, so to one slot of a Redis Cluster.
+  const byShard = new Map<AdminShard, ParsedImport['items']>()
+  for (const item of items) {
+    const shard = queues.shardFor(item.record.tenantId, item.record.event)
+    byShard.set(shard, [...(byShard.get(shard) ?? []), item])
+  }
+  const present = new Set<string>()
+  const fresh: { shard: AdminShard; item: ParsedImport['items'][number] }[] = []
+  for (const [shard, shardItems] of byShard) {
+    for (let i = 0; i < shardItems.length; i += IMPORT_CHUNK) {
+      const slice = shardItems.slice(i, i + IMPORT_CHUNK)
+      const pipeline = queues.connection.pipeline()
+      for (const item of slice) pipeline.exists(shard.deadLetter.toKey(item.id))
+      const replies = (await pipeline.exec()) ?? []
+      replies.forEach(([error, count], k) => {
+        if (error) throw error
+        if (count === 1) present.add(slice[k]!.id)
+        else fresh.push({ shard, item: slice[k]! })
+      })
     }
   }
-  const alreadyPresent = items.filter((_, i) => exists[i]).map(item => item.id)
-  const fresh = items.filter((_, i) => !exists[i])
+  const alreadyPresent = items.filter(item => present.has(item.id)).map(item => item.id)
   if (!options.dryRun) {
-    for (let i = 0; i < fresh.length; i += IMPORT_CHUNK) {
-      const chunk = fresh.slice(i, i + IMPORT_CHUNK)
-      try {
-        await queues.deadLetter.addBulk(
-          chunk.map(item => ({ name: item.record.reason, data: item.record, opts: { jobId: item.id } })),
-        )
-      } catch (error) {
-        const cause = error instanceof Error ? error.message : String(error)
-        throw new ImportIncompleteError(options.file, i, fresh.length, cause)
+    let done = 0
+    for (const [shard] of byShard) {
+      const shardFresh = fresh.filter(f => f.shard === shard).map(f => f.item)
+      for (let i = 0; i < shardFresh.length; i += IMPORT_CHUNK) {
+        const chunk = shardFresh.slice(i, i + IMPORT_CHUNK)
+        try {
+          await shard.deadLetter.addBulk(
+            chunk.map(item => ({ name: item.record.reason, data: item.record, opts: { jobId: item.id } })),
+          )
+        } catch (error) {
+          const cause = error instanceof Error ? error.message : String(error)
+          throw new ImportIncompleteError(options.file, done, fresh.length, cause)
+        }
+        done += chunk.length
       }
     }
   }

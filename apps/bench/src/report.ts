@@ -263,6 +263,25 @@ function targetsTable(targets: readonly TargetCheck[]): Table {
   }
 }
 
+function clusterTable(results: BenchResults): Table | undefined {
+  const s = results.cluster
+  if (s === undefined) return undefined
+  const [one, six] = s.summary
+  const ratio = (a?: number, b?: number): string => (a && b ? `${(b / a).toFixed(2)}x` : '-')
+  return {
+    title:
+      'Redis Cluster (issue 19): 1 shard on one node vs 6 shards on a local 3-master cluster, same machine',
+    columns: ['layout', 'enqueue events/s', 'worker events/s'],
+    rows: s.summary.map(l => [l.layout, String(l.enqueuePerSec), String(l.workerPerSec)]),
+    notes: [
+      `6 shards / 1 shard: enqueue ${ratio(one?.enqueuePerSec, six?.enqueuePerSec)}, worker ${ratio(one?.workerPerSec, six?.workerPerSec)}; ` +
+        `DBSIZE per master at the end: ${s.dbSizes.join(' / ')}`,
+      `enqueue: ${s.loops} loops of addBulk(${s.bulk}) split per shard; worker: 1 process, concurrency ${s.concurrency} split over the shards`,
+      'all 3 masters, the single node, the worker and the simulator share this machine: see the bench README for what that means',
+    ],
+  }
+}
+
 export function reportTables(results: BenchResults): Table[] {
   return [
     ingestTable(results),
@@ -271,6 +290,7 @@ export function reportTables(results: BenchResults): Table[] {
     memoryTable(results),
     fuzzTable(results),
     consistencyTable(results.consistency),
+    clusterTable(results),
     targetsTable(results.targets),
   ].filter((t): t is Table => t !== undefined)
 }

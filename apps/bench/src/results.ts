@@ -207,6 +207,30 @@ export interface LingerSection {
   eventLoop: { batches: number; items: number; bodyBytes: number; maxDelayMs: number }
 }
 
+/** One round of one layout of the `cluster` section. */
+export interface ClusterRun {
+  layout: string
+  shards: number
+  round: number
+  events: number
+  /** Events/s into the events queues (addBulk of 100 per shard, 10 loops). */
+  enqueuePerSec: number
+  /** Events/s delivered by one worker process (concurrency 50 split over the shards). */
+  workerPerSec: number
+}
+
+/** `--only cluster` (issue 19): 1 shard on one node vs 6 shards on a local 3-master cluster. */
+export interface ClusterSection {
+  runs: ClusterRun[]
+  /** Medians per layout. */
+  summary: { layout: string; shards: number; enqueuePerSec: number; workerPerSec: number }[]
+  /** DBSIZE of each master at the end (keys of every shard). */
+  dbSizes: number[]
+  concurrency: number
+  loops: number
+  bulk: number
+}
+
 export interface BenchResults {
   schema: 1
   mode: 'quick' | 'full'
@@ -229,6 +253,7 @@ export interface BenchResults {
   /** `--only consistency` (issue 14): identify-heavy throughput with consistency on vs off, clock bytes. */
   consistency?: ConsistencySection
   linger?: LingerSection
+  cluster?: ClusterSection
   targets: TargetCheck[]
   notes: string[]
 }

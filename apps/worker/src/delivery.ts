@@ -64,7 +64,7 @@ export const usercomDelivery: DeliveryPortFactory = (tenant, { config, redis, me
     tenantId: tenant.id,
     client,
     redis,
-    keyPrefix: prefix,
+    keyPrefix: { prefix, shards: config.queueShards },
     identityTtlSeconds: config.worker.identityCacheTtlSeconds,
     identityMappingTtlSeconds: config.worker.identityMappingTtlSeconds,
     attributeTtlSeconds: config.worker.attributeCacheTtlSeconds,

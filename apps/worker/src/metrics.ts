@@ -3,8 +3,19 @@ import type { DeadLetterQueue, EventsQueue } from '@ucd/queue'
 
 export const QUEUE_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed', 'completed'] as const
 
-/** A worker's Prometheus metrics, on its own registry (several workers can live in one test process). */
-export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: DeadLetterQueue }) {
+/** The queues of one consumed shard, as the metrics read them. */
+export interface ShardQueues {
+  readonly shard: number
+  readonly events: EventsQueue
+  readonly deadLetter: DeadLetterQueue
+}
+
+/**
+ * A worker's Prometheus metrics, on its own registry (several workers can live in one test process).
+ * The queue gauges cover every consumed shard (`queues.shards`, read at scrape time): summed in
+ * `ucd_queue_jobs`, per shard in `ucd_queue_shard_jobs`.
+ */
+export function createWorkerMetrics(queues: { shards: readonly ShardQueues[] }) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'ucd_worker_process_' })
 
@@ -75,33 +86,60 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
     buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400],
     registers: [registry],
   })
+  const shardCounts = async () =>
+    Promise.all(
+      queues.shards.map(async ({ shard, events, deadLetter }) => {
+        const [e, d] = await Promise.all([
+          events.getJobCounts(...QUEUE_STATES),
+          deadLetter.getJobCounts('waiting'),
+        ])
+        return { shard, events: e, deadLetter: d.waiting ?? 0 }
+      }),
+    )
   new Gauge({
     name: 'ucd_queue_jobs',
-    help: 'Jobs per queue and state (read from Redis at scrape time)',
+    help: 'Jobs per queue and state, summed over the shards this worker consumes (read from Redis at scrape time)',
     labelNames: ['queue', 'state'] as const,
     registers: [registry],
     async collect() {
-      const [events, dlq] = await Promise.all([
-        queues.events.getJobCounts(...QUEUE_STATES),
-        queues.deadLetter.getJobCounts('waiting'),
-      ])
-      for (const state of QUEUE_STATES) this.set({ queue: 'events', state }, events[state] ?? 0)
-      this.set({ queue: 'dead-letter', state: 'waiting' }, dlq.waiting ?? 0)
+      const counts = await shardCounts()
+      for (const state of QUEUE_STATES)
+        this.set(
+          { queue: 'events', state },
+          counts.reduce((sum, c) => sum + (c.events[state] ?? 0), 0),
+        )
+      this.set(
+        { queue: 'dead-letter', state: 'waiting' },
+        counts.reduce((sum, c) => sum + c.deadLetter, 0),
+      )
+    },
+  })
+  new Gauge({
+    name: 'ucd_queue_shard_jobs',
+    help: 'Events jobs waiting, active and delayed, and dead letters waiting, per consumed shard (QUEUE_SHARDS)',
+    labelNames: ['shard', 'queue', 'state'] as const,
+    registers: [registry],
+    async collect() {
+      for (const c of await shardCounts()) {
+        const shard = String(c.shard)
+        for (const state of ['waiting', 'active', 'delayed'] as const)
+          this.set({ shard, queue: 'events', state }, c.events[state] ?? 0)
+        this.set({ shard, queue: 'dead-letter', state: 'waiting' }, c.deadLetter)
+      }
     },
   })
 
   new Gauge({
     name: 'ucd_queue_paused',
-    help: '1 when the events queue is paused, or held back by a 429 pause (rate limit TTL > 0)',
+    help: '1 when an events queue shard is paused, or held back by a 429 pause (rate limit TTL > 0)',
     labelNames: ['why'] as const,
     registers: [registry],
     async collect() {
-      const [paused, rateLimitTtl] = await Promise.all([
-        queues.events.isPaused(),
-        queues.events.getRateLimitTtl(),
-      ])
-      this.set({ why: 'paused' }, paused ? 1 : 0)
-      this.set({ why: 'rate_limited' }, rateLimitTtl > 0 ? 1 : 0)
+      const states = await Promise.all(
+        queues.shards.map(async ({ events }) => Promise.all([events.isPaused(), events.getRateLimitTtl()])),
+      )
+      this.set({ why: 'paused' }, states.some(([paused]) => paused) ? 1 : 0)
+      this.set({ why: 'rate_limited' }, states.some(([, ttl]) => ttl > 0) ? 1 : 0)
     },
   })
 

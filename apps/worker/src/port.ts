@@ -2,7 +2,7 @@ import type { Config, Tenant } from '@ucd/config'
 import type { Logger } from '@ucd/logger'
 import type { Dropped } from '@ucd/mapping'
 import type { SegmentEvent } from '@ucd/segment'
-import type { Redis } from 'ioredis'
+import type { RedisClient } from '@ucd/queue'
 import type { WorkerMetrics } from './metrics'
 
 /** What the worker needs from the User.com side: run one event's plan, resuming from checkpoints. */
@@ -22,7 +22,7 @@ export interface DeliveryPort {
 export interface DeliveryPortContext {
   config: Config
   /** A connection for caches and rate limiters (waits while Redis is away). */
-  redis: Redis
+  redis: RedisClient
   metrics: WorkerMetrics
   logger: Logger
 }

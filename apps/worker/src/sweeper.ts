@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto'
 import type { Logger } from '@ucd/logger'
-import { EventJobDataSchema, type EventsQueue } from '@ucd/queue'
-import type { Redis } from 'ioredis'
+import { EventJobDataSchema, type EventsQueue, type RedisClient } from '@ucd/queue'
 import type { DeadLetterWriter } from './dead-letter'
 import { firstAttemptOf, invalidJobData, jobDataOf } from './job-data'
 
 // Jobs BullMQ fails on its own (stalled too often, too many started attempts) are moved to the DLQ
 // as `exhausted` (as `invalid` when their data is not an event job), so nothing waits unnoticed in
 // the failed set. Each job on its own: one that cannot be moved is logged and left for the next pass.
-// One sweeper at a time across all worker processes: two sweeping the same snapshot could remove a
+// One sweeper per shard at a time across all worker processes (the lock is under the shard's prefix): two sweeping the same snapshot could remove a
 // job that an operator replayed (same id) between one's move and the other's remove.
 
 /** How long one sweep may hold the lock (a sweep of 100 jobs takes well under a second). */
@@ -18,7 +17,7 @@ const RELEASE_LOCK_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return r
 
 export interface SweeperDeps {
   /** The worker's queue connection (the lock lives there). */
-  connection: Redis
+  connection: RedisClient
   events: EventsQueue
   prefix: string
   writeDeadLetter: DeadLetterWriter

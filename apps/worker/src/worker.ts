@@ -1,25 +1,21 @@
-import { Worker, type MinimalJob } from 'bullmq'
+import type { Worker } from 'bullmq'
 import type { Config, Tenant } from '@ucd/config'
 import type { Logger } from '@ucd/logger'
 import {
-  createDeadLetterQueue,
-  createEventsQueue,
   createRedisConnection,
-  EVENTS_QUEUE,
+  shardsOf,
   type DeadLetterQueue,
   type EventJobData,
   type EventsQueue,
 } from '@ucd/queue'
-import { createDeadLetterWriter } from './dead-letter'
-import { firstAttemptOf, jobDataOf } from './job-data'
 import { createWorkerMetrics, type WorkerMetrics } from './metrics'
-import { backoffDelay } from './policy'
 import type { DeliveryPort, DeliveryPortFactory } from './port'
-import { createProcessor, type JobResult } from './processor'
-import { startSweeper } from './sweeper'
+import type { JobResult } from './processor'
+import { buildShardWorker, shardConcurrency, type ShardWorker } from './shard-worker'
 
-// Wires one worker process: Redis connections, the queues, the job processor (processor.ts), the
-// failed-job sweeper (sweeper.ts), readiness and a draining close.
+// Wires one worker process: Redis connections (one server or a Redis Cluster, config.redis), one
+// BullMQ Worker per consumed shard of the events queue (shard-worker.ts: processor, dead-letter
+// writer, failed-job sweeper), readiness over every shard and a draining close.
 
 export interface BuildWorkerOptions {
   config: Config
@@ -36,15 +32,18 @@ export interface BuildWorkerOptions {
 }
 
 export interface BuiltWorker {
+  /** The first consumed shard's Worker and queues (the only ones with QUEUE_SHARDS=1). */
   readonly worker: Worker<EventJobData, JobResult, string>
   readonly events: EventsQueue
   readonly deadLetter: DeadLetterQueue
+  /** Every consumed shard (WORKER_SHARDS, else all of QUEUE_SHARDS), ascending. */
+  readonly shards: readonly ShardWorker[]
   readonly metrics: WorkerMetrics
   /** Start taking jobs (when built with autorun false). */
   run(): void
-  /** Moves the jobs BullMQ failed on its own to the DLQ now (what the periodic sweep does); returns how many. */
+  /** Moves the jobs BullMQ failed on its own to the DLQ now, on every shard (the periodic sweep); returns how many. */
   sweepFailed(): Promise<number>
-  /** True when this worker can make progress: running, and both its Redis connections are up. */
+  /** True when this worker can make progress: running on every shard, and its Redis connections are up. */
   isReady(): Promise<boolean>
   /**
    * Stop taking jobs, let in-flight ones finish for up to `drainTimeoutMs` (then force: unfinished
@@ -61,18 +60,15 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
   const { config, logger } = options
   const now = options.now ?? Date.now
   const random = options.random ?? Math.random
-  const prefix = config.queuePrefix
-  const retryWindowMs = config.worker.retryWindowMinutes * 60_000
 
-  const connection = createRedisConnection(config.redisUrl, 'worker', { connectionName: 'ucd-worker' })
-  const cacheRedis = createRedisConnection(config.redisUrl, 'worker', { connectionName: 'ucd-worker-cache' })
+  const connection = createRedisConnection(config.redis, 'worker', { connectionName: 'ucd-worker' })
+  const cacheRedis = createRedisConnection(config.redis, 'worker', { connectionName: 'ucd-worker-cache' })
   for (const c of [connection, cacheRedis])
     c.on('error', err => logger.warn({ err }, 'redis connection error'))
-  const events = createEventsQueue(connection, prefix)
-  const deadLetter = createDeadLetterQueue(connection, prefix)
-  events.on('error', err => logger.warn({ err }, 'events queue error'))
-  deadLetter.on('error', err => logger.warn({ err }, 'dead-letter queue error'))
-  const metrics = createWorkerMetrics({ events, deadLetter })
+
+  const consumed = shardsOf(config.queuePrefix, config.queueShards, config.worker.shards)
+  const shards: ShardWorker[] = []
+  const metrics = createWorkerMetrics({ shards })
 
   const deliveries = new Map<string, DeliveryPort>()
   const deliveryFor = (tenant: Tenant): DeliveryPort => {
@@ -83,90 +79,74 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     }
     return port
   }
-  const writeDeadLetter = createDeadLetterWriter({ deadLetter, metrics, now })
-
-  const processor = createProcessor({
-    config,
-    logger,
-    metrics,
-    deliveryFor,
-    writeDeadLetter,
-    pause: delayMs => worker.rateLimit(delayMs),
-    now,
+  const pauseAll = async (delayMs: number): Promise<void> => {
+    await Promise.all(shards.map(s => s.worker.rateLimit(delayMs)))
+  }
+  consumed.forEach(({ shard, prefix }, index) => {
+    const shardLogger = consumed.length === 1 ? logger : logger.child({ shard })
+    shards.push(
+      buildShardWorker({
+        shard,
+        prefix,
+        concurrency: shardConcurrency(config.worker.concurrency, consumed.length, index),
+        config,
+        logger: shardLogger,
+        connection,
+        metrics,
+        processorDeps: { config, logger: shardLogger, metrics, deliveryFor, now },
+        pauseAll,
+        sweepIntervalMs: options.sweepIntervalMs ?? 30_000,
+        random,
+        now,
+      }),
+    )
   })
-  const worker = new Worker<EventJobData, JobResult, string>(EVENTS_QUEUE, processor, {
-    connection,
-    prefix,
-    autorun: false,
-    concurrency: config.worker.concurrency,
-    lockDuration: config.worker.lockDurationMs,
-    stalledInterval: config.worker.stalledIntervalMs,
-    // A crashed worker's jobs come back; failing a job after one stall would dead-letter deliverable events.
-    maxStalledCount: 10,
-    maxStartedAttempts: config.worker.maxStartedAttempts,
-    // worker.rateLimit() (our 429 pause) is only honoured when a limiter is configured; this one never binds.
-    limiter: { max: 1_000_000_000, duration: 1000 },
-    settings: {
-      backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob) => {
-        const data = jobDataOf(job?.data)
-        const first = firstAttemptOf(data, job?.processedOn ?? now())
-        // The processor saved the count before throwing; a job without it counts every attempt.
-        const counted = data.delivery?.failuresWithoutProgress
-        return backoffDelay({
-          failuresWithoutProgress: typeof counted === 'number' ? counted : attemptsMade,
-          baseDelayMs: config.worker.retryBaseDelayMs,
-          maxDelayMs: config.worker.retryMaxDelayMs,
-          msUntilWindowEnd: first + retryWindowMs - now(),
-          random: random(),
-        })
-      },
-    },
-  })
-  worker.on('error', err => logger.error({ err }, 'worker error'))
-  worker.on('stalled', jobId => logger.warn({ jobId }, 'job stalled (its worker stopped); it will run again'))
-
-  const sweeper = startSweeper({
-    connection,
-    events,
-    prefix,
-    writeDeadLetter,
-    logger,
-    intervalMs: options.sweepIntervalMs ?? 30_000,
-  })
+  const first = shards[0]!
 
   let closed = false
   const run = (): void => {
-    if (worker.isRunning()) return
-    worker.run().catch(err => logger.error({ err }, 'worker stopped with an error'))
+    for (const { worker } of shards) {
+      if (worker.isRunning()) continue
+      worker.run().catch(err => logger.error({ err }, 'worker stopped with an error'))
+    }
   }
   if (options.autorun !== false) run()
 
   return {
-    worker,
-    events,
-    deadLetter,
+    worker: first.worker,
+    events: first.events,
+    deadLetter: first.deadLetter,
+    shards,
     metrics,
     run,
-    sweepFailed: () => sweeper.sweepFailed(),
+    async sweepFailed() {
+      let moved = 0
+      for (const s of shards) moved += await s.sweeper.sweepFailed()
+      return moved
+    },
     async isReady() {
-      if (closed || !worker.isRunning() || connection.status !== 'ready') return false
-      const blocking = await ((worker.backend as unknown as RedisBackendLike).blockingClient ??
-        Promise.resolve(undefined))
-      return blocking?.status === 'ready'
+      if (closed || connection.status !== 'ready') return false
+      for (const { worker } of shards) {
+        if (!worker.isRunning()) return false
+        const blocking = await ((worker.backend as unknown as RedisBackendLike).blockingClient ??
+          Promise.resolve(undefined))
+        if (blocking?.status !== 'ready') return false
+      }
+      return true
     },
     async close(drainTimeoutMs = config.worker.drainTimeoutMs) {
       if (closed) return { drained: true }
       closed = true
-      await sweeper.stop()
+      await Promise.all(shards.map(s => s.sweeper.stop()))
       let timer: NodeJS.Timeout | undefined
-      const graceful = worker.close().then(() => true)
+      const graceful = Promise.all(shards.map(s => s.worker.close())).then(() => true)
       const timeout = new Promise<boolean>(resolve => {
         timer = setTimeout(() => resolve(false), drainTimeoutMs)
       })
       const drained = await Promise.race([graceful, timeout])
       clearTimeout(timer)
-      if (!drained) await worker.close(true)
-      await Promise.allSettled([events.close(), deadLetter.close()])
+      if (!drained) await Promise.all(shards.map(s => s.worker.close(true)))
+      await Promise.allSettled(shards.flatMap(s => [s.events.close(), s.deadLetter.close()]))
       await Promise.allSettled([connection.quit(), cacheRedis.quit()])
       return { drained }
     },

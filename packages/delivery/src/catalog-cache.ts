@@ -8,7 +8,7 @@ import {
   type AttributeDef,
 } from '@ucd/mapping'
 import type { UsercomAttribute, UsercomClient } from '@ucd/usercom-client'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { z } from 'zod'
 
 // A tenant's attribute catalog: in Redis with a TTL (shared by every worker) and in process.
@@ -43,7 +43,7 @@ export function toAttributeDef(attribute: UsercomAttribute): AttributeDef | unde
 
 export interface CatalogCacheOptions {
   client: UsercomClient
-  redis: Redis
+  redis: Redis | Cluster
   /** Redis key of the catalog (`tenantKey(keyPrefix, tenantId, 'catalog')`). */
   key: string
   ttlSeconds: number

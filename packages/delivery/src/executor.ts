@@ -2,7 +2,7 @@ import type { Logger } from '@ucd/logger'
 import type { Dropped, Plan, PlanOptions } from '@ucd/mapping'
 import type { SegmentEvent } from '@ucd/segment'
 import type { UsercomClient } from '@ucd/usercom-client'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { CatalogCache } from './catalog-cache'
 import { CheckpointLog, type Checkpoints, type OnStep, type PersistCheckpoints } from './checkpoints'
 import {
@@ -16,7 +16,7 @@ import { IdentityCache } from './identity-cache'
 import type { OnInDoubt } from './in-doubt'
 import type { MergeOutcome } from './identity/merge'
 import { AnonymousVisitors } from './identity/visitors'
-import { tenantKey } from './keys'
+import { tenantKey, type KeyBase } from './keys'
 import { AttributeCreator } from './steps/ensure-attribute'
 import { UserResolver } from './user-resolver'
 
@@ -30,9 +30,12 @@ export interface ExecutorOptions {
   tenantId: string
   client: UsercomClient
   /** Shared by every worker: identity cache and attribute catalog live here (never an API key). */
-  redis: Redis
-  /** Keys are `<keyPrefix>:<tenantId>:catalog` and `<keyPrefix>:<tenantId>:id:<sha256>` (keys.ts). */
-  keyPrefix: string
+  redis: Redis | Cluster
+  /**
+   * QUEUE_PREFIX and QUEUE_SHARDS (`{ prefix, shards }`; a string is one shard): keys are
+   * `<prefix>:<tenantId>:catalog` and `<user's shard prefix>:<tenantId>:id:<sha256>` (keys.ts).
+   */
+  keyPrefix: KeyBase
   identityTtlSeconds: number
   attributeTtlSeconds: number
   /** The tenant's planning settings (tenants file): `pageDomain`, `screens`, `mergeAnonymous`. */

@@ -1,7 +1,7 @@
 import type { Logger } from '@ucd/logger'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { z } from 'zod'
-import { userKey } from './keys'
+import { userKey, type KeyBase } from './keys'
 
 // custom_id → { id, user_key } for one tenant: in Redis (shared by every worker, with a TTL),
 // fronted by a small in-process LRU with a short TTL. Redis keys carry a hash of the custom id,
@@ -14,9 +14,9 @@ export const IdentitySchema = z.object({
 export type Identity = z.infer<typeof IdentitySchema>
 
 export interface IdentityCacheOptions {
-  redis: Redis
-  /** Entries are `userKey(keyPrefix, tenantId, customId, 'id')`: `<keyPrefix>:<tenantId>:id:<sha256>`. */
-  keyPrefix: string
+  redis: Redis | Cluster
+  /** Entries are `userKey(keyPrefix, tenantId, customId, 'id')`: `<user's shard prefix>:<tenantId>:id:<sha256>`. */
+  keyPrefix: KeyBase
   tenantId: string
   ttlSeconds: number
   localTtlMs: number

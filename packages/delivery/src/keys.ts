@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto'
+import { shardOf, shardPrefix } from '@ucd/queue'
 
-// Every Redis key this package owns is made here, and only here: when Redis Cluster comes (issue 19),
-// per-user keys must carry the user's shard hash tag, and that change belongs in `userKey` alone.
+// Every Redis key this package owns is made here, and only here. On Redis Cluster with sharded event
+// queues (QUEUE_SHARDS > 1, issue 19) a per-user key carries the hash tag of the user's shard, so one
+// user's keys (identity cache, locks, clocks, identity entries) share the slot of the user's events and
+// a multi-key script over them works; with one shard every key is what it always was.
 
 /** What a per-tenant key holds: `catalog` is the tenant's attribute catalog. */
 export type TenantKeyKind = 'catalog'
@@ -18,30 +21,58 @@ export type UserKeyKind = 'id' | 'clock' | 'lock' | 'anon'
 /** What a per-company key holds: `clock` and `lock` as for a user. */
 export type CompanyKeyKind = 'clock' | 'lock'
 
-/** `<base>:<tenantId>:<kind>`, e.g. `ucd:acme:catalog`. */
-export function tenantKey(base: string, tenantId: string, kind: TenantKeyKind): string {
-  return `${base}:${tenantId}:${kind}`
-}
-
 /**
- * `<base>:<tenantId>:<kind>:<hash>`, e.g. `ucd:acme:id:3f2a…`: the hash is the first 40 hex digits of
- * sha256(custom id), never the custom id itself (it may be an email).
+ * Where the keys live: QUEUE_PREFIX and QUEUE_SHARDS (`{ prefix: config.queuePrefix, shards:
+ * config.queueShards }`). A plain string is a prefix with one shard (today's key names).
  */
-export function userKey(base: string, tenantId: string, customId: string, kind: UserKeyKind): string {
-  return `${base}:${tenantId}:${kind}:${idHash(customId)}`
+export interface KeySpace {
+  readonly prefix: string
+  readonly shards: number
+}
+export type KeyBase = string | KeySpace
+
+/** The key space of a base: a string is one shard. */
+export function keySpaceOf(base: KeyBase): KeySpace {
+  return typeof base === 'string' ? { prefix: base, shards: 1 } : base
+}
+
+/** `<prefix>:<tenantId>:<kind>`, e.g. `ucd:acme:catalog`; never under a shard tag (single-key use only). */
+export function tenantKey(base: KeyBase, tenantId: string, kind: TenantKeyKind): string {
+  return `${keySpaceOf(base).prefix}:${tenantId}:${kind}`
 }
 
 /**
- * `<base>:<tenantId>:company:<kind>:<hash>`, e.g. `ucd:acme:company:clock:9b1c…`: the hash of the
- * company's custom id, as for users.
+ * The prefix of a user's keys: the prefix of the user's shard, `shardPrefix(prefix, shardOf(tenantId,
+ * customId, shards), shards)` (`ucd` with one shard, e.g. `{ucd-3-22}` with six). The custom id is the
+ * Segment `userId` (or the `anonymousId` an anonymous event is routed by), so it is the same shard the
+ * ingest routed the user's events to.
+ */
+export function userKeyPrefix(base: KeyBase, tenantId: string, customId: string): string {
+  const { prefix, shards } = keySpaceOf(base)
+  return shardPrefix(prefix, shardOf(tenantId, customId, shards), shards)
+}
+
+/**
+ * `<user prefix>:<tenantId>:<kind>:<hash>`, e.g. `ucd:acme:id:3f2a…` (`{ucd-3-22}:acme:id:3f2a…` with
+ * six shards): the hash is the first 40 hex digits of sha256(custom id), never the custom id itself
+ * (it may be an email).
+ */
+export function userKey(base: KeyBase, tenantId: string, customId: string, kind: UserKeyKind): string {
+  return `${userKeyPrefix(base, tenantId, customId)}:${tenantId}:${kind}:${idHash(customId)}`
+}
+
+/**
+ * `<company prefix>:<tenantId>:company:<kind>:<hash>`, e.g. `ucd:acme:company:clock:9b1c…`: the hash of
+ * the company's custom id, as for users. With several shards, a company's keys sit under the shard of
+ * `shardOf(tenantId, companyCustomId)` (all of one company's keys in one slot; never with a user's).
  */
 export function companyKey(
-  base: string,
+  base: KeyBase,
   tenantId: string,
   companyCustomId: string,
   kind: CompanyKeyKind,
 ): string {
-  return `${base}:${tenantId}:company:${kind}:${idHash(companyCustomId)}`
+  return `${userKeyPrefix(base, tenantId, companyCustomId)}:${tenantId}:company:${kind}:${idHash(companyCustomId)}`
 }
 
 function idHash(id: string): string {

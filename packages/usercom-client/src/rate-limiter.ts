@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { RateLimiter } from './client'
 
 // A rate limit shared by every worker process: GCRA (generic cell rate algorithm) in one Lua
@@ -38,7 +38,10 @@ export interface RedisRateLimiterOptions {
 const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
 
 /** `ratePerSecond` requests per second across every process using `key` (on any connection to that Redis). */
-export function createRedisRateLimiter(redis: Redis, options: RedisRateLimiterOptions): RateLimiter {
+export function createRedisRateLimiter(
+  redis: Redis | Cluster,
+  options: RedisRateLimiterOptions,
+): RateLimiter {
   if (!(options.ratePerSecond > 0) || !Number.isFinite(options.ratePerSecond)) {
     throw new RangeError(`ratePerSecond must be a positive number, got ${String(options.ratePerSecond)}`)
   }

@@ -57,7 +57,7 @@ export function dlqListCommand(dlq: Command, ctx: Context): void {
       let more = false
       if (flags.json) await out('[')
       for await (const entry of selectEntries(
-        queues.deadLetter,
+        queues,
         { filter, limit: limit + 1 },
         { onInvalid: bad => invalid.push(bad.id) },
       )) {

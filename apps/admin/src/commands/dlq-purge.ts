@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { EXIT_FAILURE, UsageError } from '../errors'
 import { isEmptyFilter, type FilterFlags } from '../filters'
 import { plural } from '../output'
-import { selectEntries } from '../store'
+import { selectEntries, type AdminShard } from '../store'
 import type { Context } from './context'
 import { addFilterOptions, examples, FILTER_HELP, requireSelection } from './options'
 
@@ -50,22 +50,22 @@ export function dlqPurgeCommand(dlq: Command, ctx: Context): void {
         '--reason, --type, --tenant, --user, --since, --until, --older-than',
       )
       const queues = await ctx.queues()
-      const selected: string[] = []
+      const selected: { id: string; shard: AdminShard }[] = []
       const byReason: Record<string, number> = {}
       // Records that are not valid DLQ records match no filter, but ids or a bare --all name them.
       const takeUnreadable = ids.length > 0 || isEmptyFilter(filter)
       for await (const entry of selectEntries(
-        queues.deadLetter,
+        queues,
         { ids: ids.length > 0 ? ids : undefined, filter },
         {
           onInvalid: invalid => {
             if (!takeUnreadable) return
-            selected.push(invalid.id)
+            selected.push({ id: invalid.id, shard: invalid.shard })
             byReason.unreadable = (byReason.unreadable ?? 0) + 1
           },
         },
       )) {
-        selected.push(entry.id)
+        selected.push({ id: entry.id, shard: entry.shard })
         byReason[entry.record.reason] = (byReason[entry.record.reason] ?? 0) + 1
       }
       const breakdown = Object.entries(byReason)
@@ -92,7 +92,7 @@ export function dlqPurgeCommand(dlq: Command, ctx: Context): void {
       selected.reverse()
       for (let i = 0; i < selected.length; i += PURGE_CHUNK) {
         const results = await Promise.all(
-          selected.slice(i, i + PURGE_CHUNK).map(id => queues.deadLetter.remove(id)),
+          selected.slice(i, i + PURGE_CHUNK).map(({ id, shard }) => shard.deadLetter.remove(id)),
         )
         purged += results.filter(r => r === 1).length
         if (Date.now() - lastProgress >= progressMs && i + PURGE_CHUNK < selected.length) {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { UnknownIdError } from '../errors'
-import { toEntry } from '../store'
+import { findEntry } from '../store'
 import type { Context } from './context'
 import { examples } from './options'
 
@@ -13,9 +13,9 @@ export function dlqShowCommand(dlq: Command, ctx: Context): void {
     .addHelpText('after', examples('pnpm admin dlq show default-Qm9vYmFyYmF6cXV4cXV1eA-r0'))
     .action(async (id: string) => {
       const queues = await ctx.queues()
-      const job = await queues.deadLetter.getJob(id)
-      if (!job) throw new UnknownIdError([id])
-      const entry = toEntry(job)
+      const entry = await findEntry(queues, id)
+      if (!entry) throw new UnknownIdError([id])
+      const { job } = entry
       const state = await job.getState()
       const shown = {
         id,

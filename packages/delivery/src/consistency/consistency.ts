@@ -1,8 +1,8 @@
 import type { Logger } from '@ucd/logger'
 import type { Operation, Plan } from '@ucd/mapping'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { DeliveryDeferredError } from '../errors'
-import { companyKey, userKey } from '../keys'
+import { companyKey, userKey, type KeyBase } from '../keys'
 import type { Step } from '../steps/context'
 import { dropStale, type Clock } from './clock'
 import { FieldClocks } from './field-clocks'
@@ -36,8 +36,8 @@ export interface ConsistencySettings {
 }
 
 export interface ConsistencyOptions extends ConsistencySettings {
-  redis: Redis
-  keyPrefix: string
+  redis: Redis | Cluster
+  keyPrefix: KeyBase
   tenantId: string
   logger?: Logger
   /** A number in [0, 1): the jitter of deferrals; tests only. */

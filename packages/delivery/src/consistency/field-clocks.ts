@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from './clock'
 import { Script } from './script'
 
@@ -41,7 +41,7 @@ return set
 
 export class FieldClocks {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly ttlSeconds: number,
   ) {}
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { Script } from './script'
 
 // A short lock per user (or company): SET NX PX with a random owner token, released by a
@@ -26,7 +26,7 @@ export interface HeldLock {
 export type LockAttempt = { held: HeldLock } | { held?: undefined; remainingMs: number }
 
 /** Tries to take `key` for `ttlMs`; never waits. */
-export async function tryLock(redis: Redis, key: string, ttlMs: number): Promise<LockAttempt> {
+export async function tryLock(redis: Redis | Cluster, key: string, ttlMs: number): Promise<LockAttempt> {
   const token = randomBytes(12).toString('base64url')
   const answer = Number(await ACQUIRE.run(redis, key, [token, Math.max(1, Math.ceil(ttlMs))]))
   if (answer === -1) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 
 /** A Lua script run by its sha (EVALSHA), sent once more in full when Redis answers NOSCRIPT. */
 export class Script {
@@ -10,7 +10,7 @@ export class Script {
   }
 
   /** Runs it on one key (every script of this package touches one user's or one company's key). */
-  async run(redis: Redis, key: string, args: ReadonlyArray<string | number>): Promise<unknown> {
+  async run(redis: Redis | Cluster, key: string, args: ReadonlyArray<string | number>): Promise<unknown> {
     try {
       return await redis.evalsha(this.sha, 1, key, ...args)
     } catch (error) {

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis'
+import type { Cluster, Redis } from 'ioredis'
 import { LocalLru } from '../identity-cache'
-import { userKey } from '../keys'
+import { userKey, type KeyBase } from '../keys'
 
 // An anonymous visitor's identity state, in ONE Redis hash per (tenant, anonymousId): the key is
 // `userKey(prefix, tenant, anonymousId, 'anon')`, so every script here touches one key (one cluster
@@ -67,8 +67,9 @@ export interface Claim {
 }
 
 export interface AnonymousVisitorsOptions {
-  redis: Redis
-  keyPrefix: string
+  redis: Redis | Cluster
+  /** QUEUE_PREFIX and QUEUE_SHARDS: the visitor's key sits under the anonymousId's shard tag. */
+  keyPrefix: KeyBase
   tenantId: string
   /** IDENTITY_MAPPING_TTL_SECONDS. */
   ttlSeconds: number

@@ -13,6 +13,7 @@ import {
   eventJobId,
   shardOf,
   shardPrefix,
+  shardPrefixes,
   waitUntilReady,
   type EventJobData,
 } from '../index'
@@ -24,7 +25,7 @@ const SHARDS = 6
 let cluster: RedisClusterHandle
 /** Slot ranges of each master: [from, to, port]. */
 let slotOwners: Array<[number, number, number]>
-/** A prefix whose 6 shard tags land on all three masters (the slot of a tag decides its master). */
+/** The test's QUEUE_PREFIX (a unique one: the cluster is the test's own, but keep the habit). */
 let prefix: string
 
 const closers: Array<() => Promise<unknown>> = []
@@ -52,18 +53,8 @@ beforeAll(async () => {
     redis => redis.call('CLUSTER', 'SLOTS') as Promise<Array<[number, number, [string, number]]>>,
   )
   slotOwners = slots.map(([from, to, [, port]]) => [from, to, port])
-  // A fixed prefix may put its 6 tags on only two masters; the test wants the spread it is about.
-  const base = uniquePrefix(__filename)
-  for (let attempt = 0; ; attempt++) {
-    const candidate = `${base}${attempt}`
-    const owners = new Set<number>()
-    for (let shard = 0; shard < SHARDS; shard++)
-      owners.add(ownerOf(await slotOf(shardPrefix(candidate, shard, SHARDS))))
-    if (owners.size === 3) {
-      prefix = candidate
-      break
-    }
-  }
+  // Any prefix: shardPrefix chooses each shard's tag so that the shards spread evenly over the slots.
+  prefix = uniquePrefix(__filename)
 }, 60_000)
 
 afterAll(async () => {
@@ -86,6 +77,22 @@ const job = (userId: string, messageId: string): EventJobData =>
       integrations: {},
     },
   })
+
+describe('shard hash tags on the default slot split of a 3-master cluster', () => {
+  it.each([3, 6, 12, 24])(
+    'put %i shards evenly on the three masters (CLUSTER KEYSLOT of each tag)',
+    async shards => {
+      for (const base of ['ucd', prefix]) {
+        const perMaster = new Map(cluster.nodes.map(node => [node.port, 0]))
+        for (const tag of shardPrefixes(base, shards)) {
+          const owner = ownerOf(await slotOf(tag))
+          perMaster.set(owner, perMaster.get(owner)! + 1)
+        }
+        expect([...perMaster.values()]).toEqual([shards / 3, shards / 3, shards / 3])
+      }
+    },
+  )
+})
 
 describe('Cluster connections', () => {
   it('a producer refuses commands until the cluster is ready; a worker queues them until then', async () => {
@@ -117,7 +124,7 @@ describe('sharded events queues on a Redis Cluster', () => {
     const queues = createEventsQueues(producer, prefix, SHARDS)
     closers.push(() => queues.close())
     expect(queues.list.map(q => q.prefix)).toEqual(
-      Array.from({ length: SHARDS }, (_, shard) => `{${prefix}-${shard}}`),
+      Array.from({ length: SHARDS }, (_, shard) => shardPrefix(prefix, shard, SHARDS)),
     )
 
     // 60 users, 2 events each, every event to its user's shard.
@@ -160,7 +167,9 @@ describe('sharded events queues on a Redis Cluster', () => {
     expect(sizes.every(size => size > 0)).toBe(true)
     for (const node of cluster.nodes) {
       const keys = await onNode(node.port, redis => redis.keys('*'))
-      const shards = new Set(keys.map(key => Number(/^\{.+-(\d+)\}:/.exec(key)?.[1])))
+      const tags = shardPrefixes(prefix, SHARDS)
+      const shards = new Set(keys.map(key => tags.findIndex(tag => key.startsWith(`${tag}:`))))
+      expect(shards.has(-1)).toBe(false)
       expect(shards.size).toBeGreaterThan(0)
       for (const shard of shards)
         expect(ownerOf(await slotOf(shardPrefix(prefix, shard, SHARDS)))).toBe(node.port)
@@ -174,8 +183,8 @@ describe('sharded events queues on a Redis Cluster', () => {
     const dead = createDeadLetterQueues(redis, prefix, SHARDS, { only: [4, 1] })
     closers.push(() => dead.close())
     expect(dead.list.map(({ shard, prefix: p }) => [shard, p])).toEqual([
-      [1, `{${prefix}-1}`],
-      [4, `{${prefix}-4}`],
+      [1, shardPrefix(prefix, 1, SHARDS)],
+      [4, shardPrefix(prefix, 4, SHARDS)],
     ])
     expect(() => dead.of(2)).toThrow(/shard 2 of 6 is not open here/)
     const record = DeadLetterRecordSchema.parse({
@@ -192,7 +201,7 @@ describe('sharded events queues on a Redis Cluster', () => {
     await dead.of(4).queue.add('exhausted', record, { jobId: 'd-1-r0' })
     expect(await dead.of(4).queue.getJobCounts('waiting')).toEqual({ waiting: 1 })
     expect(await dead.of(1).queue.getJobCounts('waiting')).toEqual({ waiting: 0 })
-    expect(await redis.exists(`{${prefix}-4}:dead-letter:d-1-r0`)).toBe(1)
+    expect(await redis.exists(`${shardPrefix(prefix, 4, SHARDS)}:dead-letter:d-1-r0`)).toBe(1)
   })
 
   it('runs a multi-key script over one shard’s keys, and refuses one over two shards’ keys (CROSSSLOT)', async () => {

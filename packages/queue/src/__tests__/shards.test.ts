@@ -1,5 +1,15 @@
 import { describe, expect, it } from '@jest/globals'
-import { dedupeKey, routingKeyOf, shardOf, shardPrefix, shardPrefixes, shardsOf } from '../index'
+import {
+  CLUSTER_SLOTS,
+  crc16,
+  dedupeKey,
+  routingKeyOf,
+  shardOf,
+  shardPrefix,
+  shardPrefixes,
+  shardsOf,
+  targetSlots,
+} from '../index'
 
 describe('shardOf', () => {
   it('spreads 10,000 users of a tenant evenly over 6 shards (each within 10% of a sixth)', () => {
@@ -55,17 +65,40 @@ describe('shardPrefix', () => {
     expect(shardPrefixes('ucd', 1)).toEqual(['ucd'])
   })
 
-  it('gives each shard its own hash tag above one shard', () => {
-    expect(shardPrefix('ucd', 3, 6)).toBe('{ucd-3}')
-    expect(dedupeKey(shardPrefix('ucd', 3, 6), 'acme', 'm-1')).toMatch(/^\{ucd-3\}:dd:acme:[\w-]{22}$/)
+  it('gives each shard its own hash tag above one shard, pinned (changing one moves a shard: a migration)', () => {
+    expect(shardPrefix('ucd', 3, 6)).toBe('{ucd-3-22}')
+    expect(dedupeKey(shardPrefix('ucd', 3, 6), 'acme', 'm-1')).toMatch(/^\{ucd-3-22\}:dd:acme:[\w-]{22}$/)
     expect(shardPrefixes('ucd', 6)).toEqual([
-      '{ucd-0}',
-      '{ucd-1}',
-      '{ucd-2}',
-      '{ucd-3}',
-      '{ucd-4}',
-      '{ucd-5}',
+      '{ucd-0-43}',
+      '{ucd-1-17}',
+      '{ucd-2-40}',
+      '{ucd-3-22}',
+      '{ucd-4-13}',
+      '{ucd-5-2}',
     ])
+    expect(shardPrefixes('ucd', 2)).toEqual(['{ucd-0-2}', '{ucd-1}'])
+  })
+
+  it.each([2, 3, 6, 7, 12, 64, 256])(
+    'chooses tags whose slots fall in the middle half of the shard’s 1/%i of the slots',
+    shards => {
+      const prefixes = shardPrefixes('ucd', shards)
+      expect(new Set(prefixes).size).toBe(shards)
+      prefixes.forEach((prefix, shard) => {
+        const { from, to } = targetSlots(shard, shards)
+        const slot = crc16(prefix.slice(1, -1)) % CLUSTER_SLOTS
+        expect(slot).toBeGreaterThanOrEqual(from)
+        expect(slot).toBeLessThanOrEqual(to)
+        expect(prefix).toMatch(new RegExp(`^\\{ucd-${shard}(-\\d+)?\\}$`))
+      })
+    },
+  )
+
+  it('computes the cluster key slot as Redis does (CRC16/XMODEM)', () => {
+    expect(crc16('123456789')).toBe(0x31c3)
+    // redis-cli CLUSTER KEYSLOT '{ucd-0}' → 15773; '{foo}' → 12182
+    expect(crc16('ucd-0') % CLUSTER_SLOTS).toBe(15773)
+    expect(crc16('foo') % CLUSTER_SLOTS).toBe(12182)
   })
 
   it('refuses a shard that does not exist', () => {
@@ -78,10 +111,10 @@ describe('shardPrefix', () => {
 describe('shardsOf', () => {
   it('lists the shards `only` names (WORKER_SHARDS), ascending and once, with their prefixes', () => {
     expect(shardsOf('ucd', 6, [4, 1, 4])).toEqual([
-      { shard: 1, prefix: '{ucd-1}' },
-      { shard: 4, prefix: '{ucd-4}' },
+      { shard: 1, prefix: '{ucd-1-17}' },
+      { shard: 4, prefix: '{ucd-4-13}' },
     ])
-    expect(shardPrefixes('ucd', 6, [5, 0])).toEqual(['{ucd-0}', '{ucd-5}'])
+    expect(shardPrefixes('ucd', 6, [5, 0])).toEqual(['{ucd-0-43}', '{ucd-5-2}'])
     expect(shardsOf('ucd', 1)).toEqual([{ shard: 0, prefix: 'ucd' }])
   })
 })
