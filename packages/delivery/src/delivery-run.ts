@@ -2,8 +2,10 @@ import type { Logger } from '@ucd/logger'
 import { planEvent, type Plan, type PlanOptions } from '@ucd/mapping'
 import type { SegmentEvent } from '@ucd/segment'
 import type { UsercomClient } from '@ucd/usercom-client'
+import type { AttributeBudget } from './attribute-budget'
 import type { CatalogCache, CatalogSnapshot } from './catalog-cache'
 import type { CheckpointLog } from './checkpoints'
+import { assertPathSafe } from './path-safety'
 import type { ReplanReason, StepContext } from './steps/context'
 import type { AttributeCreator } from './steps/ensure-attribute'
 import { runStep } from './steps/index'
@@ -33,6 +35,8 @@ export interface DeliveryServices {
   attributes: AttributeCreator
   /** The tenant's planning settings, the same for every plan of every delivery. */
   planOptions: PlanOptions
+  /** The tenant's new-attribute budget (issue 18): applied to every plan before its steps run. */
+  budget?: AttributeBudget
   now: () => number
   logger?: Logger
 }
@@ -133,6 +137,10 @@ export class DeliveryRun {
   /** Runs the plan's steps in order, skipping those checkpointed; stops when one asks for a re-plan. */
   private async runSteps(plan: Plan): Promise<RunOutcome> {
     const { client, users, attributes, logger } = this.services
+    // No id that would change a request path is sent (issue 18): the event is refused whole, as invalid.
+    assertPathSafe(plan)
+    // Attributes beyond the tenant's budget are not created; their values leave the plan (reported).
+    await this.services.budget?.apply(plan, key => this.checkpoints.has(key))
     const context: StepContext = {
       client,
       users,

@@ -3,8 +3,12 @@ import { createHash } from 'node:crypto'
 // Every Redis key this package owns is made here, and only here: when Redis Cluster comes (issue 19),
 // per-user keys must carry the user's shard hash tag, and that change belongs in `userKey` alone.
 
-/** What a per-tenant key holds: `catalog` is the tenant's attribute catalog. */
-export type TenantKeyKind = 'catalog'
+/**
+ * What a per-tenant key holds: `catalog` is the tenant's attribute catalog; `catalog-fetch` the stamp
+ * that bounds catalog fetches (one per tenant per few seconds, across processes); `pause` the tenant's
+ * 429 pause (TTL = Retry-After); `attribute-budget` the attributes created in the current hour window.
+ */
+export type TenantKeyKind = 'catalog' | 'catalog-fetch' | 'pause' | 'attribute-budget'
 
 /** What a per-user key holds: `id` is the identity cache entry (`{ id, user_key? }`). */
 export type UserKeyKind = 'id'
