@@ -29,7 +29,7 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
   })
   const retries = new Counter({
     name: 'ucd_worker_retries_total',
-    help: 'Failed attempts that will be retried (retryable) or put back after a 429 pause (rate_limited)',
+    help: 'Failed attempts that will be retried (retryable) or put back for Retry-After (rate_limited)',
     labelNames: ['kind', 'code'] as const,
     registers: [registry],
   })
@@ -49,6 +49,12 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
     name: 'ucd_worker_dropped_values_total',
     help: 'Trait or property values left out of a delivery because they could not be converted',
     labelNames: ['type'] as const,
+    registers: [registry],
+  })
+  const attributeBudgetDropped = new Counter({
+    name: 'ucd_worker_attribute_budget_dropped_total',
+    help: "Values left out because the tenant's new-attribute budget (newAttributesPerHour) was spent, by tenant",
+    labelNames: ['tenant'] as const,
     registers: [registry],
   })
   const lag = new Histogram({
@@ -96,6 +102,7 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
     deferrals,
     deadLettered,
     dropped,
+    attributeBudgetDropped,
     lag,
   }
 }

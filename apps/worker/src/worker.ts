@@ -91,7 +91,6 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     metrics,
     deliveryFor,
     writeDeadLetter,
-    pause: delayMs => worker.rateLimit(delayMs),
     now,
   })
   const worker = new Worker<EventJobData, JobResult, string>(EVENTS_QUEUE, processor, {
@@ -104,8 +103,7 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     // A crashed worker's jobs come back; failing a job after one stall would dead-letter deliverable events.
     maxStalledCount: 10,
     maxStartedAttempts: config.worker.maxStartedAttempts,
-    // worker.rateLimit() (our 429 pause) is only honoured when a limiter is configured; this one never binds.
-    limiter: { max: 1_000_000_000, duration: 1000 },
+    // No queue-wide limiter: a 429 pauses its tenant only (packages/delivery TenantPause).
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob) => {
         const first = firstAttemptOf(jobDataOf(job?.data), job?.processedOn ?? now())

@@ -134,6 +134,12 @@ const TENANT_SETTINGS = {
     .optional(),
   /** `event`: screen calls become event occurrences (`Viewed <name> Screen`); `off` (default): not delivered. */
   screens: z.enum(['off', 'event'], { error: 'must be "event" or "off"' }).default('off'),
+  /** New User.com attributes this tenant's events may create per hour window, across workers; beyond: dropped. */
+  newAttributesPerHour: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .nonnegative({ error: 'must be 0 or more' })
+    .default(50),
 }
 
 /** An origin: `https://host[:port]` and nothing else (a trailing `/` is allowed). */

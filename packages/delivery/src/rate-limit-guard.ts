@@ -11,7 +11,7 @@ import { pauseLengthMs, type TenantPause } from './tenant-pause'
 const MAX_JITTER_MS = 1000
 
 const deferred = (waitMs: number, message: string, random: () => number): DeliveryDeferredError => {
-  const jitter = Math.floor(random() * Math.min(Math.max(waitMs, 100), MAX_JITTER_MS))
+  const jitter = Math.floor(random() * Math.min(Math.max(waitMs / 2, 100), MAX_JITTER_MS))
   return new DeliveryDeferredError('tenant_rate_limited', waitMs + jitter, message)
 }
 
@@ -36,7 +36,7 @@ export async function rateLimitOutcome(
   const { retryAfterMs } = error as { retryAfterMs?: unknown }
   const wanted = typeof retryAfterMs === 'number' ? retryAfterMs : undefined
   if (error.status === 429) {
-    const ms = pauseLengthMs(wanted)
+    const ms = wanted === undefined ? pause.defaultPauseMs() : pauseLengthMs(wanted)
     await pause.pause(ms)
     return deferred(ms, `User.com answered 429 (${error.endpoint}): the tenant pauses ${ms} ms`, random)
   }

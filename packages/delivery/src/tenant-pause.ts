@@ -41,6 +41,8 @@ export class TenantPause {
   private until = 0
   private checkedAt = -Infinity
   private reading: Promise<void> | undefined
+  /** 429s without Retry-After in a row (see defaultPauseMs). */
+  private streak = 0
   private readonly now: () => number
   private readonly checkIntervalMs: number
 
@@ -65,6 +67,17 @@ export class TenantPause {
       await this.reading
     }
     return this.remainingLocal()
+  }
+
+  /**
+   * The pause for a 429 without Retry-After: 1 s, doubled for each 429 that comes within 5 s of the end
+   * of the previous pause (a tenant whose limit stays spent), up to the 60 s cap; back to 1 s after a
+   * quiet spell. Keeps a long outage from bringing every paused job back each second.
+   */
+  defaultPauseMs(): number {
+    const now = this.now()
+    this.streak = now <= this.until + 5000 ? this.streak + 1 : 0
+    return Math.min(DEFAULT_PAUSE_MS * 2 ** Math.min(this.streak, 16), MAX_PAUSE_MS)
   }
 
   /** Pauses the tenant for `ms` from now, for every process (a longer pause already set stays). */
