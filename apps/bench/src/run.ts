@@ -11,13 +11,14 @@ import { shippedMemorySettings } from './redis-conf'
 import { renderProfileSummary, summarizeProfile, type CpuProfile } from './profile'
 import type { BenchResults, LoadSample, MachineInfo } from './results'
 import { runIngestSection } from './scenarios/ingest'
+import { runIsolationSection } from './scenarios/isolation'
 import { runFuzzSection } from './scenarios/fuzz'
 import { runMemorySection } from './scenarios/memory'
 import { runWorkerSection } from './scenarios/worker'
 import { round } from './stats'
 import { checkTargets } from './targets'
 
-export const SECTIONS = ['ingest', 'worker', 'scale', 'memory', 'fuzz'] as const
+export const SECTIONS = ['ingest', 'worker', 'scale', 'memory', 'fuzz', 'isolation'] as const
 export type Section = (typeof SECTIONS)[number]
 
 export interface RunOptions {
@@ -191,6 +192,7 @@ async function runWithRedis(
       })
     }
     if (options.sections.includes('memory')) results.memory = await runMemorySection(ctx)
+    if (options.sections.includes('isolation')) results.isolation = await runIsolationSection(ctx)
     const fuzz = fuzzSection(options, settings)
     if (fuzz !== undefined) results.fuzz = fuzz
     ctx.sample('end')
