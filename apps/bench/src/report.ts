@@ -1,5 +1,6 @@
 import type { BenchResults, DrainRun, FuzzCaseResult, HttpRun, MemoryItem, TargetCheck } from './results'
 import { formatBytes, formatCount, formatMs, formatRatio, ratio } from './stats'
+import { consistencyTable } from './scenarios/consistency'
 import { pickRun } from './targets'
 import { renderMarkdownTable, renderTable, type Table } from './table'
 
@@ -269,6 +270,7 @@ export function reportTables(results: BenchResults): Table[] {
     scaleTable(results),
     memoryTable(results),
     fuzzTable(results),
+    consistencyTable(results.consistency),
     targetsTable(results.targets),
   ].filter((t): t is Table => t !== undefined)
 }

@@ -1,3 +1,4 @@
+import type { ConsistencySection } from './scenarios/consistency'
 // The shape of one benchmark run: what is printed and written to results/*.json.
 
 export interface MachineInfo {
@@ -111,6 +112,11 @@ export interface DrainRun {
   cpuPercent: { workers: number; simulator: number; redis: number }
   /** CPU time of the worker processes per event, in microseconds. */
   workerCpuUsPerEvent: number
+  /**
+   * Event listings (`GET /users-by-id/:custom_id/events/`, the in-doubt lookups) counted at the simulator
+   * over the whole run: 0 on a fault-free run, where no step is ever in doubt.
+   */
+  listingRequests?: number
   loadavg1: number
 }
 
@@ -203,6 +209,8 @@ export interface BenchResults {
   worker?: WorkerSection
   memory?: MemorySection
   fuzz?: FuzzSection
+  /** `--only consistency` (issue 14): identify-heavy throughput with consistency on vs off, clock bytes. */
+  consistency?: ConsistencySection
   isolation?: IsolationSection
   targets: TargetCheck[]
   notes: string[]

@@ -11,6 +11,7 @@ import { shippedMemorySettings } from './redis-conf'
 import { renderProfileSummary, summarizeProfile, type CpuProfile } from './profile'
 import type { BenchResults, LoadSample, MachineInfo } from './results'
 import { runIngestSection } from './scenarios/ingest'
+import { runConsistencySection } from './scenarios/consistency'
 import { runIsolationSection } from './scenarios/isolation'
 import { runFuzzSection } from './scenarios/fuzz'
 import { runMemorySection } from './scenarios/memory'
@@ -18,7 +19,7 @@ import { runWorkerSection } from './scenarios/worker'
 import { round } from './stats'
 import { checkTargets } from './targets'
 
-export const SECTIONS = ['ingest', 'worker', 'scale', 'memory', 'fuzz', 'isolation'] as const
+export const SECTIONS = ['ingest', 'worker', 'scale', 'memory', 'fuzz', 'consistency', 'isolation'] as const
 export type Section = (typeof SECTIONS)[number]
 
 export interface RunOptions {
@@ -192,6 +193,7 @@ async function runWithRedis(
       })
     }
     if (options.sections.includes('memory')) results.memory = await runMemorySection(ctx)
+    if (options.sections.includes('consistency')) results.consistency = await runConsistencySection(ctx)
     if (options.sections.includes('isolation')) results.isolation = await runIsolationSection(ctx)
     const fuzz = fuzzSection(options, settings)
     if (fuzz !== undefined) results.fuzz = fuzz

@@ -11,6 +11,8 @@ export const LIMITS = {
   workerRssAt200: 200 * 1024 * 1024,
   /** Issue 18: hostile strings cost at most this per event, normalised or planned. */
   fuzzMsPerEvent: 5,
+  /** Identify throughput with per-user consistency on, vs off (issue 14). */
+  consistencyOnVsOff: 0.85,
 } as const
 
 /** The median round of one worker configuration (by events/s), or undefined when it did not run. */
@@ -55,7 +57,7 @@ function check(
 
 /** Every target of the issue, checked against what the run measured (N/A for a section not run). */
 export function checkTargets(
-  results: Pick<BenchResults, 'ingest' | 'worker' | 'memory' | 'fuzz'>,
+  results: Pick<BenchResults, 'ingest' | 'worker' | 'memory' | 'fuzz' | 'consistency'>,
 ): TargetCheck[] {
   const checks: TargetCheck[] = []
   const batch = results.ingest?.batch
@@ -153,5 +155,19 @@ export function checkTargets(
       'ms',
     ),
   )
+  // Per-user consistency: every latency measured must hold the ratio (0 ms, CPU-bound, is the hardest).
+  const ratios = results.consistency?.ratios ?? [{ latencyMs: 0 }]
+  for (const { latencyMs, ratio: measured } of ratios) {
+    checks.push(
+      check(
+        `consistency-on-vs-off-${latencyMs}ms`,
+        `identify throughput, consistency on vs off, ${latencyMs} ms`,
+        measured,
+        '>=',
+        LIMITS.consistencyOnVsOff,
+        'ratio',
+      ),
+    )
+  }
   return checks
 }

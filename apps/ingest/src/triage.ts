@@ -9,6 +9,7 @@ import {
   type SegmentEvent,
   type ValidationIssue,
 } from '@ucd/segment'
+import type { Tenant } from '@ucd/config'
 import { InvalidRequestError } from './errors'
 
 /** What a route takes: one event (type from the path), a batch body, or Segment Webhooks' object or array. */
@@ -20,6 +21,17 @@ export type IngestRouteKind =
 
 /** Types this destination delivers. Valid events of the others (screen, alias) get 200, never a job. */
 const DELIVERED: ReadonlySet<EventType> = new Set(DELIVERED_TYPES)
+
+/**
+ * The types a tenant's events are enqueued for: the four, plus `screen` when it sets `screens: "event"`
+ * and `alias` when it merges (`mergeAnonymous`, default on). The others get 200 and no job.
+ */
+export function deliveredTypesOf(tenant: Pick<Tenant, 'screens' | 'mergeAnonymous'>): ReadonlySet<EventType> {
+  const types = new Set<EventType>(DELIVERED)
+  if (tenant.screens === 'event') types.add('screen')
+  if (tenant.mergeAnonymous) types.add('alias')
+  return types
+}
 
 /** Most per-event errors returned in one response body. */
 export const MAX_REPORTED_ERRORS = 100
@@ -49,9 +61,16 @@ export interface TriageContext {
   newMessageId?: () => string
   /** The caller's address: `context.ip` of client routes' events, and of events with `context.direct`. */
   requestIp?: string
+  /** The types the tenant delivers (`deliveredTypesOf`); default: identify, track, page, group. */
+  deliveredTypes?: ReadonlySet<EventType>
 }
 
-function sort(results: readonly NormalizeResult[], items: readonly unknown[], fallbackType?: string): Triage {
+function sortResults(
+  results: readonly NormalizeResult[],
+  items: readonly unknown[],
+  delivered: ReadonlySet<EventType>,
+  fallbackType?: string,
+): Triage {
   const triage: Triage = { received: items.length, deliver: [], filtered: [], notDelivered: [], invalid: [] }
   results.forEach((result, index) => {
     if (!result.ok) {
@@ -71,7 +90,7 @@ function sort(results: readonly NormalizeResult[], items: readonly unknown[], fa
     }
     const event = result.event
     if (!isEnabled(event)) triage.filtered.push(event.type)
-    else if (!DELIVERED.has(event.type)) triage.notDelivered.push(event.type)
+    else if (!delivered.has(event.type)) triage.notDelivered.push(event.type)
     else triage.deliver.push(event)
   })
   return triage
@@ -82,7 +101,10 @@ function sort(results: readonly NormalizeResult[], items: readonly unknown[], fa
  * enqueue and what not. Throws InvalidRequestError when the request as a whole is unusable (not a
  * batch, empty); per-event problems are returned, not thrown.
  */
-export function triageBody(route: IngestRouteKind, body: unknown, ctx: TriageContext): Triage {
+export function triageBody(route: IngestRouteKind, body: unknown, context: TriageContext): Triage {
+  const { deliveredTypes = DELIVERED, ...ctx } = context
+  const sort = (results: readonly NormalizeResult[], items: readonly unknown[], fallbackType?: string) =>
+    sortResults(results, items, deliveredTypes, fallbackType)
   switch (route.kind) {
     case 'single': {
       const result = normalizeEvent(body, { ...ctx, routeType: route.type, clientPath: route.client })

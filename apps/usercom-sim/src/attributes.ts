@@ -27,7 +27,17 @@ export function listAttributes(
     count: all.length,
     next: page < pages ? pageUrl(page + 1) : null,
     previous: page > 1 ? pageUrl(page - 1) : null,
-    results: all.slice((page - 1) * pageSize, page * pageSize).map(a => ({ ...a })),
+    // The listed shape of §5.2: `{id, name, name_std, value_type, content_type}`. A fixed attribute's
+    // choices are not listed: a client learns them only from the 400 that refuses a value outside them.
+    results: all
+      .slice((page - 1) * pageSize, page * pageSize)
+      .map(({ id, name, name_std, value_type, content_type }) => ({
+        id,
+        name,
+        name_std,
+        value_type,
+        content_type,
+      })),
   })
 }
 

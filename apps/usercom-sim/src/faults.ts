@@ -58,13 +58,21 @@ export class FaultController {
     this.rules = []
   }
 
-  pending(): { method: string; route: string; remaining: number | null; app?: string; until?: string }[] {
+  pending(): {
+    method: string
+    route: string
+    remaining: number | null
+    app?: string
+    customId?: string
+    until?: string
+  }[] {
     this.expire()
     return this.rules.map(({ rule, remaining, until }) => ({
       method: rule.method,
       route: rule.route,
       remaining,
       ...(rule.app === undefined ? {} : { app: rule.app }),
+      ...(rule.customId === undefined ? {} : { customId: rule.customId }),
       ...(until === undefined ? {} : { until: new Date(until).toISOString() }),
     }))
   }
@@ -80,15 +88,24 @@ export class FaultController {
     return latencyMs + (jitterMs > 0 ? this.prng.int(jitterMs + 1) : 0)
   }
 
-  /** Takes the first matching rule still in force (and uses up one of its count, if it has one). */
-  takeRule(method: string, route: string, app: string): FailNextRule | undefined {
+  /** Whether any rule in force targets one custom id (those are matched once the body is read). */
+  hasCustomIdRules(): boolean {
+    return this.rules.some(({ rule }) => rule.customId !== undefined)
+  }
+
+  /**
+   * Takes the first matching rule still in force (and uses up one of its count, if it has one).
+   * Without `customId`, only rules for any custom id match; with it, only rules for that custom id.
+   */
+  takeRule(method: string, route: string, app: string, customId?: string): FailNextRule | undefined {
     if (this.rules.length === 0) return undefined
     this.expire()
     const index = this.rules.findIndex(
       ({ rule }) =>
         (rule.method === '*' || rule.method === method) &&
         (rule.route === '*' || rule.route === route) &&
-        (rule.app === undefined || rule.app === app),
+        (rule.app === undefined || rule.app === app) &&
+        rule.customId === customId,
     )
     const entry = this.rules[index]
     if (!entry) return undefined

@@ -104,7 +104,17 @@ export const FailNextSchema = z
     afterApply: z.boolean().optional(),
     /** Retry-After header value to send with the status (e.g. "3" or an HTTP-date). */
     retryAfter: z.string().optional(),
+    /**
+     * With a 4xx status (before the request is applied): answer the API's field-error body
+     * `{"errors": {"<field>": ["<message>"]}}` instead of `{"detail": ...}`, as a refusal of those fields.
+     */
+    errors: z.record(z.string(), z.array(z.string())).optional(),
     app: z.string().optional(),
+    /**
+     * Only requests about this user or company: the `custom_id` of the JSON body (update_or_create,
+     * companies) or of the path (`/users-by-id/:custom_id/...`, `/companies-by-id/:custom_id/`).
+     */
+    customId: z.string().min(1).optional(),
   })
   .strict()
   .refine(rule => !(rule.afterApply === true && rule.phase === 'before'), {
@@ -308,6 +318,7 @@ export const SimStateSchema = z.object({
       /** null: until `until` only. */
       remaining: z.number().int().nullable(),
       app: z.string().optional(),
+      customId: z.string().optional(),
       /** ISO 8601 end of a `durationMs` rule. */
       until: z.string().optional(),
     }),

@@ -8,7 +8,7 @@ import Fastify, {
 } from 'fastify'
 import { API_ROUTES } from './api-routes'
 import { registerControlRoutes } from './control-routes'
-import { SimOptionsSchema, type SimOptionsInput } from './schema'
+import { SimOptionsSchema, type FailNextRule, type SimOptionsInput } from './schema'
 import { World } from './world'
 
 export interface BuildSimulatorOptions extends SimOptionsInput {
@@ -100,6 +100,16 @@ export function buildSimulator(input: BuildSimulatorOptions = {}): FastifyInstan
     done()
   })
 
+  /** The custom id a request is about: its path's `:custom_id`, else its JSON body's `custom_id`. */
+  const customIdOf = (request: FastifyRequest): string | undefined => {
+    const fromPath = (request.params as Record<string, unknown> | undefined)?.custom_id
+    if (typeof fromPath === 'string') return fromPath
+    const body = request.body
+    if (typeof body !== 'object' || body === null) return undefined
+    const fromBody = (body as Record<string, unknown>).custom_id
+    return typeof fromBody === 'string' ? fromBody : undefined
+  }
+
   const drop = (request: FastifyRequest, reply: FastifyReply, ctx: RequestContext): FastifyReply => {
     ctx.dropped = true
     world.count(ctx.app, ctx.endpoint, 'dropped')
@@ -131,6 +141,46 @@ export function buildSimulator(input: BuildSimulatorOptions = {}): FastifyInstan
   })
 
   // ----- the API
+
+  /** Acts on a targeted rule: delay, then fail now, or mark the answer to be replaced after the write. */
+  const applyRule = async (
+    rule: FailNextRule,
+    request: FastifyRequest,
+    reply: FastifyReply,
+    ctx: RequestContext,
+  ): Promise<FastifyReply | undefined> => {
+    if (rule.delayMs > 0) await sleep(rule.delayMs)
+    if (rule.phase === 'after') {
+      ctx.after = {
+        drop: rule.drop,
+        ...(rule.status === undefined ? {} : { status: rule.status }),
+        ...(rule.retryAfter === undefined ? {} : { retryAfter: rule.retryAfter }),
+      }
+    } else if (rule.drop) return drop(request, reply, ctx)
+    else if (rule.status !== undefined) {
+      if (rule.retryAfter !== undefined) void reply.header('retry-after', rule.retryAfter)
+      const body =
+        rule.errors !== undefined && rule.status < 500
+          ? { errors: rule.errors }
+          : detail(`Simulated failure (${rule.status}).`)
+      return reply.code(rule.status).send(body)
+    }
+    return undefined
+  }
+
+  /** Rules for one custom id: matched once the body is parsed (a request the gate let through). */
+  const customIdGate = async (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    route: string,
+  ): Promise<FastifyReply | undefined> => {
+    const ctx = contexts.get(request)
+    if (!ctx?.app || !faults.hasCustomIdRules()) return undefined
+    const customId = customIdOf(request)
+    if (customId === undefined) return undefined
+    const rule = faults.takeRule(request.method, route, ctx.app, customId)
+    return rule ? applyRule(rule, request, reply, ctx) : undefined
+  }
 
   const gate = async (
     request: FastifyRequest,
@@ -166,18 +216,8 @@ export function buildSimulator(input: BuildSimulatorOptions = {}): FastifyInstan
 
     const rule = faults.takeRule(request.method, route, key.app)
     if (rule) {
-      if (rule.delayMs > 0) await sleep(rule.delayMs)
-      if (rule.phase === 'after') {
-        ctx.after = {
-          drop: rule.drop,
-          ...(rule.status === undefined ? {} : { status: rule.status }),
-          ...(rule.retryAfter === undefined ? {} : { retryAfter: rule.retryAfter }),
-        }
-      } else if (rule.drop) return drop(request, reply, ctx)
-      else if (rule.status !== undefined) {
-        if (rule.retryAfter !== undefined) void reply.header('retry-after', rule.retryAfter)
-        return reply.code(rule.status).send(detail(`Simulated failure (${rule.status}).`))
-      }
+      const answered = await applyRule(rule, request, reply, ctx)
+      if (answered) return answered
     }
 
     const decision = faults.decide(key.app, request.method)
@@ -195,6 +235,7 @@ export function buildSimulator(input: BuildSimulatorOptions = {}): FastifyInstan
       method,
       url: `${basePath}${route}`,
       onRequest: async (request, reply) => gate(request, reply, route),
+      preHandler: async (request, reply) => customIdGate(request, reply, route),
       onSend: async (request, reply, payload) => {
         const ctx = contexts.get(request)
         const after = ctx?.after

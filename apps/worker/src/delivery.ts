@@ -39,6 +39,14 @@ export function requestRateLimiter(
 }
 
 /**
+ * How long a user's (company's) consistency lock lives if its owner dies: long enough for the few
+ * requests of one identify or group (each bounded by USERCOM_TIMEOUT_MS), at least 10 s.
+ */
+export function consistencyLockTtlMs(usercomTimeoutMs: number): number {
+  return Math.max(10_000, 3 * usercomTimeoutMs)
+}
+
+/**
  * The real per-tenant delivery: a User.com client (its own keep-alive pool, the tenant's key, the
  * global and per-tenant request rate limits shared by every worker process through Redis, metrics on
  * every response) and the executor that runs each event's plan with the shared caches.
@@ -64,12 +72,25 @@ export const usercomDelivery: DeliveryPortFactory = (tenant, { config, redis, me
     redis,
     keyPrefix: prefix,
     identityTtlSeconds: config.worker.identityCacheTtlSeconds,
+    identityMappingTtlSeconds: config.worker.identityMappingTtlSeconds,
     attributeTtlSeconds: config.worker.attributeCacheTtlSeconds,
     newAttributesPerHour: tenant.newAttributesPerHour,
     planOptions: {
       screens: tenant.screens,
+      mergeAnonymous: tenant.mergeAnonymous,
       ...(tenant.pageDomain === undefined ? {} : { pageDomain: tenant.pageDomain }),
     },
+    onInDoubt: outcome => metrics.inDoubtSteps.inc({ outcome, tenant: tenant.id }),
+    onMerge: outcome => metrics.identityMerges.inc({ tenant: tenant.id, outcome }),
     logger, // the executor binds tenantId itself
+    // Per-user consistency: clocks outlive every retry and every replay of a dead-letter record.
+    consistency: config.worker.consistency
+      ? {
+          clockTtlSeconds: Math.ceil(
+            config.worker.retryWindowMinutes * 60 + config.worker.dlqRetentionDays * 86_400,
+          ),
+          lockTtlMs: consistencyLockTtlMs(config.worker.usercomTimeoutMs),
+        }
+      : false,
   })
 }

@@ -39,6 +39,12 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
     labelNames: ['why', 'tenant'] as const,
     registers: [registry],
   })
+  const inDoubtSteps = new Counter({
+    name: 'ucd_worker_in_doubt_steps_total',
+    help: 'In-doubt event occurrences (an earlier attempt may have created them) looked up before sending, by outcome (found: not sent again; not_found: created) and tenant',
+    labelNames: ['outcome', 'tenant'] as const,
+    registers: [registry],
+  })
   const deadLettered = new Counter({
     name: 'ucd_dlq_additions_total',
     help: 'Events added to the dead-letter queue, by reason',
@@ -47,8 +53,20 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
   })
   const dropped = new Counter({
     name: 'ucd_worker_dropped_values_total',
-    help: 'Trait or property values left out of a delivery because they could not be converted',
+    help: 'Trait or property values left out of a delivery (not convertible, too long, or stale: a newer event wrote them)',
     labelNames: ['type'] as const,
+    registers: [registry],
+  })
+  const staleDropped = new Counter({
+    name: 'ucd_worker_stale_dropped_total',
+    help: 'Values not sent because a newer event already wrote them (per-user consistency), by tenant',
+    labelNames: ['tenant'] as const,
+    registers: [registry],
+  })
+  const identityMerges = new Counter({
+    name: 'ucd_worker_identity_merges_total',
+    help: 'Anonymous → identified merge steps by tenant and outcome (merged, nothing_to_merge, already_mapped, refused_conflict)',
+    labelNames: ['tenant', 'outcome'] as const,
     registers: [registry],
   })
   const attributeBudgetDropped = new Counter({
@@ -100,8 +118,11 @@ export function createWorkerMetrics(queues: { events: EventsQueue; deadLetter: D
     usercomLatency,
     retries,
     deferrals,
+    inDoubtSteps,
     deadLettered,
     dropped,
+    staleDropped,
+    identityMerges,
     attributeBudgetDropped,
     lag,
   }

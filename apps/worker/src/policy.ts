@@ -100,6 +100,14 @@ export function deferralOf(error: unknown): Deferral | undefined {
   return { delayMs: Math.min(delayMs, MAX_RETRY_AFTER_MS), why: error.reason }
 }
 
+/**
+ * The job's `failuresWithoutProgress` after a failed attempt: 0 when it saved a new checkpoint, else
+ * one more than before (a job without the count, written before it existed, starts from 0).
+ */
+export function failuresAfter(previous: number | undefined, progressed: boolean): number {
+  return progressed ? 0 : (previous ?? 0) + 1
+}
+
 export function decide(failure: Failure, context: DecideContext): Decision {
   switch (failure.kind) {
     case 'rate_limited': {
@@ -126,8 +134,11 @@ export function decide(failure: Failure, context: DecideContext): Decision {
 }
 
 export interface BackoffContext {
-  /** Attempts made so far, the failed one included (BullMQ's `attemptsMade`, 1 after the first failure). */
-  attemptsMade: number
+  /**
+   * Consecutive failed attempts without progress, the failed one included (1 after a first failure
+   * that saved nothing); 0 when the failed attempt saved a new checkpoint.
+   */
+  failuresWithoutProgress: number
   baseDelayMs: number
   maxDelayMs: number
   /** Milliseconds left until the retry window ends: the next try is never scheduled after it. */
@@ -137,12 +148,14 @@ export interface BackoffContext {
 }
 
 /**
- * Exponential backoff with full jitter: a uniform delay in [0, min(cap, base · 2^(n-1))], so many
- * jobs failing together do not come back together. Clamped to the end of the retry window, so the
- * last try happens at the window's end and its failure dead-letters the event as `exhausted`.
+ * Exponential backoff with full jitter over failures without progress: a uniform delay in
+ * [0, min(cap, base · 2^(n-1))], n = consecutive failed attempts that saved no new checkpoint, so an
+ * attempt that made progress (n = 0) retries within the base delay, and many jobs failing together do
+ * not come back together. Clamped to the end of the retry window, so the last try happens at the
+ * window's end and its failure dead-letters the event as `exhausted`.
  */
 export function backoffDelay(context: BackoffContext): number {
-  const exponent = Math.min(Math.max(context.attemptsMade - 1, 0), 52)
+  const exponent = Math.min(Math.max(context.failuresWithoutProgress - 1, 0), 52)
   const ceiling = Math.min(context.maxDelayMs, context.baseDelayMs * 2 ** exponent)
   const delay = Math.floor(context.random * ceiling)
   return Math.max(0, Math.min(delay, Math.ceil(context.msUntilWindowEnd)))

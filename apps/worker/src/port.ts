@@ -11,7 +11,10 @@ export interface DeliveryPort {
     event: SegmentEvent,
     options: {
       checkpoints: Readonly<Record<string, unknown>>
+      /** A step's result, or an in-doubt marker set (its value) or removed (`undefined`). */
       onStep: (key: string, result: unknown) => void
+      /** Writes the checkpoints to the job now: awaited before a write whose answer could be lost. */
+      persist?: (checkpoints: Record<string, unknown>) => Promise<void>
     },
   ): Promise<{ skipped?: string | undefined; dropped: readonly Dropped[] }>
 }

@@ -106,9 +106,12 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     // No queue-wide limiter: a 429 pauses its tenant only (packages/delivery TenantPause).
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob) => {
-        const first = firstAttemptOf(jobDataOf(job?.data), job?.processedOn ?? now())
+        const data = jobDataOf(job?.data)
+        const first = firstAttemptOf(data, job?.processedOn ?? now())
+        // The processor saved the count before throwing; a job without it counts every attempt.
+        const counted = data.delivery?.failuresWithoutProgress
         return backoffDelay({
-          attemptsMade,
+          failuresWithoutProgress: typeof counted === 'number' ? counted : attemptsMade,
           baseDelayMs: config.worker.retryBaseDelayMs,
           maxDelayMs: config.worker.retryMaxDelayMs,
           msUntilWindowEnd: first + retryWindowMs - now(),

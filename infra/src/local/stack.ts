@@ -1,26 +1,18 @@
-import { spawnSync } from 'node:child_process'
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
 import { httpOk, redactUrl, sleep } from '@ucd/testing'
-import { ConfigError, formatConfigProblems, loadConfig, type Config } from '@ucd/config'
 import { parseSimEnv } from '@ucd/usercom-sim'
 import { REPO_ROOT } from '../files'
+import { validateAppConfigs } from './app-configs'
+import { printBanner } from './banner'
 import { StackError } from './errors'
-import {
-  curlLine,
-  envLine,
-  planTenants,
-  reachableHost,
-  TENANT_VARS,
-  type StackEnv,
-  type TenantPlan,
-} from './plan'
-import { choosePort, pickFreePort, type ChosenPort } from './ports'
+import { checkPreviousStack } from './leftovers'
+import { planTenants, reachableHost, TENANT_VARS, type StackEnv, type TenantPlan } from './plan'
+import { pickFreePort } from './ports'
+import { chooseStackPorts } from './stack-ports'
 import { chooseRedis, findRedisServer, pingRedis, redisServerArgs } from './redis'
 import {
-  processExists,
-  readStackInfo,
   removeStackInfo,
   stackDir,
   TENANTS_FILE_NAME,
@@ -34,8 +26,6 @@ import { describeExit, Supervisor, type ChildSpec, type ManagedChild, type TextO
 // The local stack behind `npm start`: Redis, the User.com simulator (unless a real User.com is
 // configured), the ingest and two workers, each ready before the next step, stopped together.
 
-export const WORKER_COUNT = 2
-export const DEFAULT_PORTS = { ingest: 8080, simulator: 4010, metrics: 9464 } as const
 const DEFAULT_READY_TIMEOUT_MS = 60_000
 /** How long a stage (ingest, workers, simulator, Redis) may take to stop before SIGKILL, beyond its own drain. */
 const STOP_MARGIN_MS = 10_000
@@ -77,23 +67,6 @@ class Stopped extends Error {
     this.name = 'Stopped'
     Object.setPrototypeOf(this, new.target.prototype)
   }
-}
-
-/** The command line of a running process (`ps`), or undefined when it cannot be read. */
-function commandOf(pid: number): string | undefined {
-  const result = spawnSync('ps', ['-o', 'args=', '-p', String(pid)], { encoding: 'utf8' })
-  return result.status === 0 ? result.stdout.trim() : undefined
-}
-
-/** Whether a pid from an old stack.json still runs what the stack started there (pids get reused). */
-export function isLeftover(process: StackProcessInfo, command: string | undefined): boolean {
-  if (command === undefined) return false
-  if (process.name === 'redis-server') {
-    // redis-server rewrites its title to "<binary> <bind>:<port>".
-    const port = /--port (\d+)/.exec(process.command)?.[1]
-    return command.includes('redis-server') && port !== undefined && command.includes(`:${port}`)
-  }
-  return command === process.command
 }
 
 export function startStack(options: StackOptions): StackHandle {
@@ -173,66 +146,8 @@ export function startStack(options: StackOptions): StackHandle {
   // A caller that only awaits `done` must not see an unhandled rejection.
   ready.catch(() => undefined)
 
-  /** Stops a stack left behind by a launcher that was killed, or refuses when one still runs. */
-  function checkPreviousStack(): void {
-    const previous = readStackInfo(dir)
-    if (previous.status !== 'ok') {
-      if (previous.status === 'invalid') rmSync(previous.path, { force: true })
-      return
-    }
-    const info = previous.info
-    // Checked before this stack writes its own file: a live launcher means another stack owns the directory.
-    if (processExists(info.launcherPid)) {
-      throw new StackError(
-        'UCD_ERR_STACK_RUNNING',
-        `A local stack is already running from ${shown(dir)} (launcher pid ${info.launcherPid}, ingest ${info.ingest.url}).\n` +
-          `Stop it first (Ctrl-C in its terminal, or kill ${info.launcherPid}), or run a second one with its own ` +
-          'LOCAL_STACK_DIR (and ports: INGEST_PORT=0 SIM_PORT=0 METRICS_PORT=0 pick free ones).',
-      )
-    }
-    const leftovers = info.processes.filter(p => processExists(p.pid) && isLeftover(p, commandOf(p.pid)))
-    for (const p of leftovers) {
-      log(`stopping ${p.name} (pid ${p.pid}), left running by a stack whose launcher was killed`)
-      try {
-        process.kill(p.pid, 'SIGKILL')
-      } catch {
-        // gone meanwhile
-      }
-    }
-    if (info.redis.dir) rmSync(info.redis.dir, { recursive: true, force: true })
-    rmSync(previous.path, { force: true })
-  }
-
-  /**
-   * Each app's Config. Each app reads only its own variables, so both are loaded and every problem of
-   * either is reported at once (a shared variable's problem once).
-   */
-  function validate(ingestEnv: StackEnv, workerEnv: StackEnv): { ingest: Config; worker: Config } {
-    const problems: ConfigError['problems'][number][] = []
-    const load = (env: StackEnv, app: 'ingest' | 'worker'): Config | undefined => {
-      try {
-        return loadConfig(env, { app })
-      } catch (error) {
-        if (!(error instanceof ConfigError)) throw error
-        for (const p of error.problems)
-          if (!problems.some(q => q.variable === p.variable && q.message === p.message)) problems.push(p)
-        return undefined
-      }
-    }
-    const ingest = load(ingestEnv, 'ingest')
-    const worker = load(workerEnv, 'worker')
-    if (ingest === undefined || worker === undefined) {
-      throw new StackError(
-        'UCD_ERR_STACK_CONFIG',
-        `The settings of the ingest and the workers are not valid:\n${formatConfigProblems(problems)}\n` +
-          '(See the root README, "Configuration", and infra/local/README.md.)',
-      )
-    }
-    return { ingest, worker }
-  }
-
   async function up(): Promise<StackInfo> {
-    checkPreviousStack()
+    checkPreviousStack(dir, log, shown)
     const plan: TenantPlan = planTenants(env)
 
     // Redis: decide first, so a missing Redis is said before anything starts.
@@ -245,59 +160,8 @@ export function startStack(options: StackOptions): StackHandle {
 
     // Ports: each free (or said why not) before anything listens.
     const taken = new Set<number>()
-    const notes: string[] = []
-    const note = (chosen: ChosenPort): number => {
-      if (chosen.note) notes.push(chosen.note)
-      return chosen.port
-    }
-    const ingestHost = env.INGEST_HOST?.trim() || '127.0.0.1'
-    const metricsHost = env.METRICS_HOST?.trim() || '127.0.0.1'
-    const simHost = '127.0.0.1'
-    const ingestPort = note(
-      await choosePort(
-        {
-          what: 'the ingest',
-          variable: 'INGEST_PORT',
-          value: env.INGEST_PORT,
-          defaultPort: DEFAULT_PORTS.ingest,
-          host: ingestHost,
-        },
-        taken,
-      ),
-    )
-    const simPort =
-      plan.mode === 'simulator'
-        ? note(
-            await choosePort(
-              {
-                what: 'the User.com simulator',
-                variable: 'SIM_PORT',
-                value: env.SIM_PORT,
-                defaultPort: DEFAULT_PORTS.simulator,
-                host: simHost,
-              },
-              taken,
-            ),
-          )
-        : undefined
-    const metricsPorts: number[] = []
-    for (let i = 0; i < WORKER_COUNT; i++) {
-      metricsPorts.push(
-        note(
-          await choosePort(
-            {
-              what: `worker-${i + 1}'s metrics`,
-              variable: 'METRICS_PORT',
-              value: env.METRICS_PORT,
-              defaultPort: DEFAULT_PORTS.metrics,
-              host: metricsHost,
-              offset: i,
-            },
-            taken,
-          ),
-        ),
-      )
-    }
+    const { ingestHost, metricsHost, simHost, ingestPort, simPort, metricsPorts, notes } =
+      await chooseStackPorts(env, plan.mode === 'simulator', taken)
     let redisPort: number | undefined
     if (redisChoice.kind === 'server') {
       redisPort = await pickFreePort('127.0.0.1', taken)
@@ -337,7 +201,10 @@ export function startStack(options: StackOptions): StackHandle {
       SIM_PORT: String(simPort ?? 0),
       SIM_KEYS: plan.mode === 'simulator' ? plan.simKeys : undefined,
     }
-    const { ingest: ingestConfig, worker: workerConfig } = validate(ingestEnv, workerEnvs[0] ?? common)
+    const { ingest: ingestConfig, worker: workerConfig } = validateAppConfigs(
+      ingestEnv,
+      workerEnvs[0] ?? common,
+    )
     drainMs = workerConfig.worker.drainTimeoutMs
     if (plan.mode === 'simulator') {
       const sim = parseSimEnv(simEnv, [])
@@ -432,65 +299,8 @@ export function startStack(options: StackOptions): StackHandle {
     }
     const infoPath = writeStackInfo(dir, info)
     wroteInfo = true
-    printBanner(info, infoPath, workerConfig)
+    printBanner(say, shown, info, infoPath, workerConfig)
     return info
-  }
-
-  function printBanner(info: StackInfo, infoPath: string, workerConfig: Config): void {
-    const rule = '─'.repeat(78)
-    const firstKey = info.tenants.find(t => t.writeKeys.length > 0)
-    const redisHasPassword = (() => {
-      try {
-        return new URL(info.redis.url).password !== ''
-      } catch {
-        return false
-      }
-    })()
-    const admin = redisHasPassword
-      ? `REDIS_URL="$REDIS_URL" QUEUE_PREFIX=${info.queuePrefix}`
-      : envLine(info.adminEnv)
-    const row = (label: string, value: string): string => ` ${label.padEnd(24)} ${value}`
-    say()
-    say(rule)
-    say(
-      ` usercom-destination is running: ${info.mode === 'simulator' ? 'the User.com simulator' : 'a real User.com'}, ingest, ${info.workers.length} workers`,
-    )
-    say()
-    say(row('Ingest endpoint', info.ingest.url))
-    for (const tenant of info.tenants) {
-      say(
-        row(
-          tenant === info.tenants[0] ? 'Write keys' : '',
-          `${tenant.writeKeys.join(', ') || '(none)'}   (tenant ${tenant.id})`,
-        ),
-      )
-    }
-    if (firstKey?.writeKeys[0]) {
-      say()
-      say(` Send an event (tenant ${firstKey.id}):`)
-      say(`   ${curlLine(info.ingest.url, firstKey.writeKeys[0])}`)
-    }
-    say()
-    say(' Where to look')
-    if (info.simulator) {
-      say(
-        row(
-          '  User.com (simulator)',
-          `${info.simulator.origin}/__sim/state   (one tenant: ?app=${info.tenants[0]?.id ?? 'acme'})`,
-        ),
-      )
-    } else {
-      say(row('  User.com', `${workerConfig.tenants.list.map(t => t.usercom?.baseUrl ?? '?').join(', ')}`))
-    }
-    say(row('  Metrics', `${info.ingest.url}/metrics   (ingest)`))
-    for (const worker of info.workers) say(row('', `${worker.metricsUrl}/metrics   (${worker.name})`))
-    say(row('  Queue stats', `${admin} pnpm admin stats`))
-    say(row('  Dead-letter queue', `${admin} pnpm admin dlq list`))
-    if (info.simulator) say(row('  Demo', 'pnpm demo   (in another terminal)'))
-    say(row('  Settings', shown(infoPath)))
-    say()
-    say(' Ctrl-C stops everything.')
-    say(rule)
   }
 
   async function down(): Promise<void> {

@@ -46,11 +46,23 @@ export const WORKER = {
   retryWindowMinutes: variable('RETRY_WINDOW_MINUTES', number(0, 60 * 24 * 30).default(240)),
   retryBaseDelayMs: variable('RETRY_BASE_DELAY_MS', int(1, 3_600_000).default(1000)),
   retryMaxDelayMs: variable('RETRY_MAX_DELAY_MS', int(1, 86_400_000).default(300_000)),
+  /**
+   * How long a dead-letter record may wait for a replay: the field clocks (per-user consistency) live
+   * the retry window plus this, so a replay within it never overwrites newer values.
+   */
+  dlqRetentionDays: variable('DLQ_RETENTION_DAYS', int(1, 3650).default(30)),
+  /** Per-user consistency (field clocks, locks); `false` only for the benchmark's on/off comparison. */
+  consistency: variable('WORKER_CONSISTENCY', bool().default(true)),
   maxStartedAttempts: variable('WORKER_MAX_STARTED_ATTEMPTS', int(1, 1_000_000).default(10_000)),
   drainTimeoutMs: variable('WORKER_DRAIN_TIMEOUT_MS', int(0, 3_600_000).default(25_000)),
   lockDurationMs: variable('WORKER_LOCK_DURATION_MS', int(1000, 3_600_000).default(30_000)),
   stalledIntervalMs: variable('WORKER_STALLED_INTERVAL_MS', int(500, 3_600_000).default(30_000)),
   identityCacheTtlSeconds: variable('IDENTITY_CACHE_TTL_SECONDS', int(1, 30 * 86_400).default(86_400)),
+  /** How long an anonymousId → userId mapping (and the anonymous visitor's merge state) is kept. */
+  identityMappingTtlSeconds: variable(
+    'IDENTITY_MAPPING_TTL_SECONDS',
+    int(60, 365 * 86_400).default(30 * 86_400),
+  ),
   attributeCacheTtlSeconds: variable('ATTRIBUTE_CACHE_TTL_SECONDS', int(1, 86_400).default(300)),
   metricsHost: variable('METRICS_HOST', text().default('0.0.0.0')),
   metricsPort: variable('METRICS_PORT', int(0, 65535).default(9464)),
@@ -134,6 +146,11 @@ const TENANT_SETTINGS = {
     .optional(),
   /** `event`: screen calls become event occurrences (`Viewed <name> Screen`); `off` (default): not delivered. */
   screens: z.enum(['off', 'event'], { error: 'must be "event" or "off"' }).default('off'),
+  /**
+   * Anonymous → identified merge (and alias): an event with both ids merges the user this product created
+   * from the anonymousId's anonymous calls into the userId's user, once. Merges cannot be undone.
+   */
+  mergeAnonymous: z.boolean({ error: 'must be true or false' }).default(true),
   /** New User.com attributes this tenant's events may create per hour window, across workers; beyond: dropped. */
   newAttributesPerHour: z
     .number({ error: 'must be a number' })

@@ -5,9 +5,18 @@ import type { UsercomClient } from '@ucd/usercom-client'
 import type { Redis } from 'ioredis'
 import { AttributeBudget } from './attribute-budget'
 import { CatalogCache } from './catalog-cache'
-import { CheckpointLog, type Checkpoints, type OnStep } from './checkpoints'
+import { CheckpointLog, type Checkpoints, type OnStep, type PersistCheckpoints } from './checkpoints'
+import {
+  Consistency,
+  DEFAULT_CLOCK_TTL_SECONDS,
+  DEFAULT_LOCK_TTL_MS,
+  type ConsistencySettings,
+} from './consistency/consistency'
 import { DeliveryRun, type DeliveryServices } from './delivery-run'
 import { IdentityCache } from './identity-cache'
+import type { OnInDoubt } from './in-doubt'
+import type { MergeOutcome } from './identity/merge'
+import { AnonymousVisitors } from './identity/visitors'
 import { tenantKey } from './keys'
 import { deferWhilePaused, pausableClient, rateLimitOutcome } from './rate-limit-guard'
 import { TenantPause } from './tenant-pause'
@@ -29,8 +38,14 @@ export interface ExecutorOptions {
   keyPrefix: string
   identityTtlSeconds: number
   attributeTtlSeconds: number
-  /** The tenant's planning settings (tenants file): `pageDomain`, `screens`. */
+  /** The tenant's planning settings (tenants file): `pageDomain`, `screens`, `mergeAnonymous`. */
   planOptions?: PlanOptions
+  /** IDENTITY_MAPPING_TTL_SECONDS: anonymous visitors' state (`<keyPrefix>:<tenantId>:anon:<sha256>`). Default 30 days. */
+  identityMappingTtlSeconds?: number
+  /** How long an anonymous-only delivery holds its visitor's merge back at most (default 120 000 ms). */
+  anonymousLeaseMs?: number
+  /** Told the outcome of every merge step (the worker's `ucd_worker_identity_merges_total`). */
+  onMerge?: (outcome: MergeOutcome) => void
   /** New attributes this tenant may create per hour window, across processes; default: no budget. */
   newAttributesPerHour?: number
   /** Least time between two catalog fetches of this tenant, across processes (default 2000 ms). */
@@ -41,8 +56,16 @@ export interface ExecutorOptions {
   /** In-process identity LRU: entries and TTL (defaults 10 000 and 30 s). */
   localIdentityMaxEntries?: number
   localIdentityTtlMs?: number
+  /** Told of every lookup of an in-doubt step: `found` (checkpointed, not sent again) or `not_found`. */
+  onInDoubt?: OnInDoubt
   /** Time source (epoch ms); tests only. */
   now?: () => number
+  /**
+   * Per-user consistency (field clocks and locks, README "Consistency"): on by default with
+   * `clockTtlSeconds` 4 h + 30 d and `lockTtlMs` 30 s. `false` turns it off: for the benchmark's
+   * on/off comparison only (events then land in delivery order).
+   */
+  consistency?: Partial<ConsistencySettings> | false
   /** A number in [0, 1) (deferral jitter); tests only. */
   random?: () => number
 }
@@ -50,8 +73,14 @@ export interface ExecutorOptions {
 export interface DeliverOptions {
   /** Steps that succeeded in an earlier attempt (from `onStep` or a previous result). */
   checkpoints?: Checkpoints
-  /** Called after each step succeeds, before the next starts: persist it (e.g. in the job data). */
+  /** Called after each step succeeds, before the next starts (and for in-doubt markers, see OnStep). */
   onStep?: OnStep
+  /**
+   * Writes the checkpoints where the next attempt finds them (e.g. the job data), awaited before a write
+   * whose answer could be lost (an event occurrence): its in-doubt marker must survive a crash after the
+   * send. Without it, a marker lives only as long as the checkpoints handed back through `onStep`.
+   */
+  persist?: PersistCheckpoints
 }
 
 export interface DeliveryResult {
@@ -59,7 +88,7 @@ export interface DeliveryResult {
   plan: Plan
   /** Every step's result, including those carried over from `options.checkpoints`. */
   checkpoints: Checkpoints
-  /** Values left out of the delivery, and why. */
+  /** Values left out of the delivery, and why (`stale`: a newer event already wrote it). */
   dropped: Dropped[]
   /** Set when the event type is not delivered (screen, alias): nothing was sent. */
   skipped?: string
@@ -107,12 +136,38 @@ export function createExecutor(options: ExecutorOptions): Executor {
     ...withLogger,
     now,
   })
+  const consistency =
+    options.consistency === false
+      ? undefined
+      : new Consistency({
+          clockTtlSeconds: DEFAULT_CLOCK_TTL_SECONDS,
+          lockTtlMs: DEFAULT_LOCK_TTL_MS,
+          ...options.consistency,
+          redis: options.redis,
+          keyPrefix: options.keyPrefix,
+          tenantId,
+          ...withLogger,
+        })
+  const planOptions = options.planOptions ?? {}
+  const visitors =
+    planOptions.mergeAnonymous === true
+      ? new AnonymousVisitors({
+          redis: options.redis,
+          keyPrefix: options.keyPrefix,
+          tenantId,
+          ttlSeconds: options.identityMappingTtlSeconds ?? 30 * 86_400,
+          leaseMs: options.anonymousLeaseMs ?? 120_000,
+          now,
+        })
+      : undefined
   const services: DeliveryServices = {
     client,
     catalog,
     users: new UserResolver({ client, identities, ...withLogger }),
     attributes: new AttributeCreator({ client, catalog, now, ...withLogger }),
-    planOptions: options.planOptions ?? {},
+    planOptions,
+    ...(visitors ? { visitors } : {}),
+    ...(options.onMerge ? { onMerge: options.onMerge } : {}),
     ...(options.newAttributesPerHour === undefined
       ? {}
       : {
@@ -124,11 +179,17 @@ export function createExecutor(options: ExecutorOptions): Executor {
           }),
         }),
     now,
+    ...(options.onInDoubt ? { onInDoubt: options.onInDoubt } : {}),
     ...withLogger,
+    ...(consistency === undefined ? {} : { consistency }),
   }
 
   async function deliver(event: SegmentEvent, deliverOptions: DeliverOptions = {}): Promise<DeliveryResult> {
-    const checkpoints = new CheckpointLog(deliverOptions.checkpoints, deliverOptions.onStep)
+    const checkpoints = new CheckpointLog(
+      deliverOptions.checkpoints,
+      deliverOptions.onStep,
+      deliverOptions.persist,
+    )
     const run = new DeliveryRun(services, event, checkpoints)
     // A paused tenant's delivery waits without a request; a 429 pauses the tenant and defers this one.
     await deferWhilePaused(pause, random)

@@ -10,8 +10,17 @@ import { createHash } from 'node:crypto'
  */
 export type TenantKeyKind = 'catalog' | 'catalog-fetch' | 'pause' | 'attribute-budget'
 
-/** What a per-user key holds: `id` is the identity cache entry (`{ id, user_key? }`). */
-export type UserKeyKind = 'id'
+/**
+/**
+ * What a per-user key holds: `id` is the identity cache entry (`{ id, user_key? }`), `clock` the hash of
+ * per-field clocks (field → `<eventTimeMs>:<messageId>`), `lock` the user's consistency lock (owner token),
+ * `anon` an anonymous visitor's identity state (a hash: the userId it maps to, whether this product made a
+ * user from its anonymous calls, the merge state, leases of its deliveries in flight; identity/visitors.ts).
+ */
+export type UserKeyKind = 'id' | 'clock' | 'lock' | 'anon'
+
+/** What a per-company key holds: `clock` and `lock` as for a user. */
+export type CompanyKeyKind = 'clock' | 'lock'
 
 /** `<base>:<tenantId>:<kind>`, e.g. `ucd:acme:catalog`. */
 export function tenantKey(base: string, tenantId: string, kind: TenantKeyKind): string {
@@ -23,6 +32,22 @@ export function tenantKey(base: string, tenantId: string, kind: TenantKeyKind): 
  * sha256(custom id), never the custom id itself (it may be an email).
  */
 export function userKey(base: string, tenantId: string, customId: string, kind: UserKeyKind): string {
-  const hash = createHash('sha256').update(customId).digest('hex').slice(0, 40)
-  return `${base}:${tenantId}:${kind}:${hash}`
+  return `${base}:${tenantId}:${kind}:${idHash(customId)}`
+}
+
+/**
+ * `<base>:<tenantId>:company:<kind>:<hash>`, e.g. `ucd:acme:company:clock:9b1c…`: the hash of the
+ * company's custom id, as for users.
+ */
+export function companyKey(
+  base: string,
+  tenantId: string,
+  companyCustomId: string,
+  kind: CompanyKeyKind,
+): string {
+  return `${base}:${tenantId}:company:${kind}:${idHash(companyCustomId)}`
+}
+
+function idHash(id: string): string {
+  return createHash('sha256').update(id).digest('hex').slice(0, 40)
 }

@@ -14,6 +14,11 @@ export const DeliveryStateSchema = z.object({
   firstAttemptAt: z.number().int().optional(),
   /** Plan steps that already succeeded, by step key, with what they returned (e.g. a company id). */
   checkpoints: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * Consecutive failed attempts that saved no new checkpoint (0 after one that did): the backoff
+   * exponent counts these, so an attempt that made progress retries after the base delay.
+   */
+  failuresWithoutProgress: z.number().int().nonnegative().optional(),
 })
 export type DeliveryState = z.infer<typeof DeliveryStateSchema>
 

@@ -14,12 +14,15 @@ import {
   truncateResponse,
   type UsercomErrorDetails,
 } from './errors'
+import { parseFieldErrors } from './field-errors'
 import {
   AddMemberResultSchema,
   AttributesPageSchema,
   CreateEventResultSchema,
   CreateSiteViewResultSchema,
+  MergeUsersResultSchema,
   UpsertUserResultSchema,
+  UserEventsPageSchema,
   UsercomCompanySchema,
   UsercomUserSchema,
   type AddMemberBody,
@@ -31,11 +34,13 @@ import {
   type CreateEventResult,
   type CreateSiteViewBody,
   type CreateSiteViewResult,
+  type MergeUsersResult,
   type UpsertUserBody,
   type UpsertUserResult,
   type UsercomAttribute,
   type UsercomCompany,
   type UsercomUser,
+  type UserEventsPage,
   UsercomAttributeSchema,
 } from './schemas'
 
@@ -71,11 +76,14 @@ export interface UsercomClient {
   upsertUser(body: UpsertUserBody): Promise<UpsertUserResult>
   /** `GET /users/:id/`; null when there is none (404). */
   getUser(id: number): Promise<UsercomUser | null>
-  /**
-   * `GET /users-by-id/:custom_id/`; null when there is none (404). Not called by delivery yet: kept for
-   * the anonymous → identified merge (issue 16), which looks both users up by custom id before merging.
-   */
+  /** `GET /users-by-id/:custom_id/`; null when there is none (404). */
   getUserByCustomId(customId: string): Promise<UsercomUser | null>
+  /**
+   * `GET /users-by-id/:custom_id/events/`: one page of the user's event occurrences; `page` is a `next`
+   * (or `previous`) link of an earlier page, followed verbatim (§1.4), on the base URL's origin only.
+   * null when the user does not exist (404).
+   */
+  listUserEvents(customId: string, options?: { page?: string }): Promise<UserEventsPage | null>
   /** `GET /attributes/`, following `next` across every page. */
   listAttributes(): Promise<UsercomAttribute[]>
   /** `POST /attributes/` */
@@ -92,6 +100,11 @@ export interface UsercomClient {
   updateCompanyByCustomId(customId: string, body: CompanyBody): Promise<UsercomCompany | null>
   /** `POST /companies/:id/add_member/` (idempotent). */
   addCompanyMember(companyId: number, body: AddMemberBody): Promise<AddMemberResult>
+  /**
+   * `POST /users/merge/ { parent, users_list }`: the users of `childIds` are merged into `parentId` and
+   * are gone afterwards (the parent's values win, then those of the lowest id). Cannot be undone.
+   */
+  mergeUsers(parentId: number, childIds: readonly number[]): Promise<MergeUsersResult>
   /** Destroys the keep-alive sockets. */
   close(): void
 }
@@ -100,6 +113,7 @@ export const ENDPOINTS = {
   upsertUser: 'POST /users/update_or_create/',
   getUser: 'GET /users/:id/',
   getUserByCustomId: 'GET /users-by-id/:custom_id/',
+  listUserEvents: 'GET /users-by-id/:custom_id/events/',
   listAttributes: 'GET /attributes/',
   createAttribute: 'POST /attributes/',
   createEvent: 'POST /events/',
@@ -108,6 +122,7 @@ export const ENDPOINTS = {
   getCompanyByCustomId: 'GET /companies-by-id/:custom_id/',
   updateCompanyByCustomId: 'PUT /companies-by-id/:custom_id/',
   addCompanyMember: 'POST /companies/:id/add_member/',
+  mergeUsers: 'POST /users/merge/',
 } as const
 export type UsercomEndpoint = (typeof ENDPOINTS)[keyof typeof ENDPOINTS]
 
@@ -198,10 +213,24 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
     }
   }
 
-  const responseText = (data: unknown): string | undefined => {
+  const scrubbedText = (data: unknown): string | undefined => {
     if (data === undefined || data === null || data === '') return undefined
     const text = typeof data === 'string' ? data : JSON.stringify(data)
-    return truncateResponse(scrub(text, { secrets }) as string)
+    return scrub(text, { secrets }) as string
+  }
+  const responseText = (data: unknown): string | undefined => {
+    const text = scrubbedText(data)
+    return text === undefined ? undefined : truncateResponse(text)
+  }
+  /** A failure's body: the truncated text, and the fields a 400 named (read from the whole text). */
+  const failureBody = (
+    status: number,
+    data: unknown,
+  ): Pick<UsercomErrorDetails, 'response' | 'fieldErrors'> => {
+    const text = scrubbedText(data)
+    if (text === undefined) return {}
+    const fieldErrors = status === 400 ? parseFieldErrors(text) : undefined
+    return { response: truncateResponse(text), ...(fieldErrors === undefined ? {} : { fieldErrors }) }
   }
 
   async function send<S extends z.ZodType>(call: Call<S>): Promise<AxiosResponse<unknown>> {
@@ -282,7 +311,7 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
     if (status === 404 && notFoundIsNull) return null
     const retryAfter = response.headers['retry-after'] as unknown
     throw errorForStatus(
-      { endpoint: call.endpoint, status, response: responseText(response.data) },
+      { endpoint: call.endpoint, status, ...failureBody(status, response.data) },
       typeof retryAfter === 'string' ? retryAfter : undefined,
     )
   }
@@ -314,6 +343,16 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
           endpoint: ENDPOINTS.getUserByCustomId,
           url: `users-by-id/${customIdSegment(customId, ENDPOINTS.getUserByCustomId)}/`,
           schema: UsercomUserSchema,
+        },
+        true,
+      ),
+    listUserEvents: (customId, listOptions = {}) =>
+      request(
+        {
+          method: 'GET',
+          endpoint: ENDPOINTS.listUserEvents,
+          url: listOptions.page ?? `users-by-id/${encodePathSegment(customId)}/events/`,
+          schema: UserEventsPageSchema,
         },
         true,
       ),
@@ -401,6 +440,24 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
         body,
         schema: AddMemberResultSchema,
       }),
+    async mergeUsers(parentId, childIds) {
+      const endpoint = ENDPOINTS.mergeUsers
+      const parent = Number(idSegment(parentId, endpoint))
+      const children = childIds.map(id => Number(idSegment(id, endpoint)))
+      if (children.length === 0 || children.includes(parent) || new Set(children).size !== children.length) {
+        throw new UsercomRejectedError({
+          endpoint,
+          response: 'merge needs other, distinct users than the parent',
+        })
+      }
+      return request({
+        method: 'POST',
+        endpoint,
+        url: 'users/merge/',
+        body: { parent, users_list: children },
+        schema: MergeUsersResultSchema,
+      })
+    },
     close() {
       httpAgent.destroy()
       httpsAgent.destroy()

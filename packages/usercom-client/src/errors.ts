@@ -1,3 +1,5 @@
+import type { FieldErrors } from './field-errors'
+
 // The failure taxonomy of design.md, decided once, here at the HTTP boundary. Every failure of a
 // User.com call is one of these classes; the worker switches on `kind` (or `code`), never on text.
 
@@ -72,6 +74,8 @@ export interface UsercomErrorDetails {
   status?: number
   /** Response body, truncated and with secrets removed. */
   response?: string
+  /** A 400's body named these fields (field-errors.ts), read from the whole scrubbed body. */
+  fieldErrors?: FieldErrors
 }
 
 /** Base class of every User.com failure. Holds no request config, headers or API key. */
@@ -81,6 +85,12 @@ export abstract class UsercomError extends Error {
   readonly endpoint: string
   readonly status: number | undefined
   readonly response: string | undefined
+  /**
+   * True when the request may have reached User.com and taken effect although no success came back
+   * (a timeout, a connection lost after sending, a 5xx, a 2xx with an unreadable body): a write that
+   * failed so is "in doubt" and is looked up before it is repeated. False when it surely had no effect.
+   */
+  abstract readonly inDoubt: boolean
 
   constructor(message: string, details: UsercomErrorDetails) {
     super(message)
@@ -96,6 +106,7 @@ export abstract class UsercomError extends Error {
 export class UsercomRateLimitedError extends UsercomError {
   readonly kind = 'rate_limited'
   readonly code = USERCOM_ERROR_CODES.RATE_LIMITED
+  readonly inDoubt = false
   constructor(
     details: UsercomErrorDetails,
     readonly retryAfterMs: number | undefined,
@@ -104,12 +115,15 @@ export class UsercomRateLimitedError extends UsercomError {
   }
 }
 
-/** 408, 423 and 5xx except 501/505: retry with backoff. */
+/** 408, 423 and 5xx except 501/505: retry with backoff. A 5xx is in doubt (502/504: a gateway gave up). */
 export class UsercomServerError extends UsercomError {
   readonly kind = 'retryable'
   readonly code = USERCOM_ERROR_CODES.SERVER
+  readonly inDoubt: boolean
   constructor(details: UsercomErrorDetails & { status: number }) {
     super(`${details.endpoint} failed with ${details.status}`, details)
+    // 408 (the request was not read in time) and 423 (locked) are answered before any effect.
+    this.inDoubt = details.status >= 500
   }
 }
 
@@ -117,6 +131,7 @@ export class UsercomServerError extends UsercomError {
 export class UsercomTimeoutError extends UsercomError {
   readonly kind = 'retryable'
   readonly code = USERCOM_ERROR_CODES.TIMEOUT
+  readonly inDoubt = true
   constructor(
     details: UsercomErrorDetails,
     readonly timeoutMs: number,
@@ -125,15 +140,31 @@ export class UsercomTimeoutError extends UsercomError {
   }
 }
 
+/**
+ * Network codes of a connection that was never made: the request cannot have been sent. Any other
+ * network failure (ECONNRESET, EPIPE, a socket hang up, ...) may come after the request was sent.
+ */
+export const NOT_SENT_NETWORK_CODES: readonly string[] = [
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'ERR_INVALID_URL',
+]
+
 /** The connection failed or was dropped: retry with backoff. `networkCode` is e.g. ECONNRESET. */
 export class UsercomNetworkError extends UsercomError {
   readonly kind = 'retryable'
   readonly code = USERCOM_ERROR_CODES.NETWORK
+  readonly inDoubt: boolean
   constructor(
     details: UsercomErrorDetails,
     readonly networkCode: string | undefined,
   ) {
     super(`${details.endpoint} failed: network error${networkCode ? ` (${networkCode})` : ''}`, details)
+    this.inDoubt = networkCode === undefined || !NOT_SENT_NETWORK_CODES.includes(networkCode)
   }
 }
 
@@ -141,6 +172,8 @@ export class UsercomNetworkError extends UsercomError {
 export class UsercomBadResponseError extends UsercomError {
   readonly kind = 'retryable'
   readonly code = USERCOM_ERROR_CODES.BAD_RESPONSE
+  /** A 2xx answered: the write most likely took effect, but what it made cannot be read. */
+  readonly inDoubt = true
   constructor(details: UsercomErrorDetails, reason: string) {
     super(`${details.endpoint} answered ${details.status ?? '?'} with an unexpected body: ${reason}`, details)
   }
@@ -150,6 +183,7 @@ export class UsercomBadResponseError extends UsercomError {
 export class UsercomForbiddenError extends UsercomError {
   readonly kind = 'forbidden'
   readonly code = USERCOM_ERROR_CODES.FORBIDDEN
+  readonly inDoubt = false
   constructor(details: UsercomErrorDetails) {
     super(`${details.endpoint} was forbidden (403)`, details)
   }
@@ -159,17 +193,25 @@ export class UsercomForbiddenError extends UsercomError {
 export class UsercomUnauthorizedError extends UsercomError {
   readonly kind = 'unauthorized'
   readonly code = USERCOM_ERROR_CODES.UNAUTHORIZED
+  readonly inDoubt = false
   constructor(details: UsercomErrorDetails) {
     super(`${details.endpoint} was unauthorized (401)`, details)
   }
 }
 
-/** Other 4xx (and 501, 505, 3xx): dead-letter as `rejected` at once. */
+/**
+ * Other 4xx (and 501, 505, 3xx): dead-letter as `rejected` at once, unless the 400 names fields
+ * (`fieldErrors`) the delivery can leave out and send the rest without (partial acceptance).
+ */
 export class UsercomRejectedError extends UsercomError {
   readonly kind = 'rejected'
   readonly code: UsercomErrorCode = USERCOM_ERROR_CODES.REJECTED
+  readonly inDoubt = false
+  /** Field → User.com's messages, when a 400's body named fields; else undefined. */
+  readonly fieldErrors: FieldErrors | undefined
   constructor(details: UsercomErrorDetails) {
     super(`${details.endpoint} was rejected (${details.status ?? '?'})`, details)
+    this.fieldErrors = details.status === 400 ? details.fieldErrors : undefined
   }
 }
 
@@ -203,6 +245,15 @@ export function isUsercomError(error: unknown): error is UsercomError {
     typeof kind === 'string' &&
     (USERCOM_ERROR_KINDS as readonly string[]).includes(kind)
   )
+}
+
+/**
+ * Whether a failed write may have taken effect at User.com (`inDoubt`, see UsercomError). Read
+ * defensively (an error of another realm is a plain object); anything that is not a User.com error
+ * (a Redis failure before sending, a bug) is not in doubt.
+ */
+export function isInDoubt(error: unknown): boolean {
+  return isUsercomError(error) && (error as { inDoubt?: unknown }).inDoubt === true
 }
 
 /**
@@ -248,6 +299,8 @@ export function errorForStatus(
  * intend. Dead-lettered as `invalid` (the id can never be sent in a path).
  */
 export class UsercomInvalidPathError extends UsercomError {
+  /** Never sent. */
+  readonly inDoubt = false
   readonly kind = 'invalid'
   readonly code = USERCOM_ERROR_CODES.INVALID_PATH
   constructor(details: UsercomErrorDetails, what: string) {
@@ -261,6 +314,8 @@ export class UsercomInvalidPathError extends UsercomError {
  * attempt, after `retryAfterMs`), but User.com was not asked, so the tenant is not paused.
  */
 export class UsercomThrottledError extends UsercomError {
+  /** Never sent. */
+  readonly inDoubt = false
   readonly kind = 'rate_limited'
   readonly code = USERCOM_ERROR_CODES.THROTTLED
   constructor(readonly retryAfterMs: number) {

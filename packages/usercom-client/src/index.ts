@@ -15,10 +15,13 @@ export {
   USERCOM_ERROR_CODES,
   DEAD_LETTER_KINDS,
   MAX_RESPONSE_TEXT_LENGTH,
+  isInDoubt,
   isUsercomError,
   parseRetryAfter,
   truncateResponse,
 } from './errors'
 export type { UsercomErrorKind } from './errors'
+export { NON_FIELD_ERRORS, parseFieldErrors } from './field-errors'
+export type { FieldErrors } from './field-errors'
 export { createRedisRateLimiter, combineRateLimiters } from './rate-limiter'
-export type { UsercomAttribute } from './schemas'
+export type { UsercomAttribute, UsercomEventOccurrence, UserEventsPage } from './schemas'

@@ -57,6 +57,16 @@ export const AddMemberBodySchema = z.object({
 })
 export type AddMemberBody = z.infer<typeof AddMemberBodySchema>
 
+/**
+ * `POST /users/merge/` (usercom-api.md §2.8): `users_list` merged into `parent`. The doc's curl example
+ * misspells the list as `user_list`; the documented body field is `users_list`.
+ */
+export const MergeUsersBodySchema = z.object({
+  parent: z.number().int().positive(),
+  users_list: z.array(z.number().int().positive()).min(1),
+})
+export type MergeUsersBody = z.infer<typeof MergeUsersBodySchema>
+
 // ----- responses
 
 export const UpsertUserResultSchema = z.looseObject({ created: z.boolean(), id: z.number().int() })
@@ -111,3 +121,27 @@ export type UsercomCompany = z.infer<typeof UsercomCompanySchema>
 /** The body of `add_member` is not documented: any JSON is accepted. */
 export const AddMemberResultSchema = z.unknown()
 export type AddMemberResult = z.infer<typeof AddMemberResultSchema>
+
+/**
+ * One event occurrence as the user's event listing shows it (§2.5, event model §3.2): `timestamp` is
+ * Unix seconds (an ISO text is accepted and read as seconds), `data` the object sent.
+ */
+export const UsercomEventOccurrenceSchema = z.looseObject({
+  id: z.number().int(),
+  name: z.string(),
+  data: z.unknown().optional(),
+  timestamp: z.union([z.number(), z.string()]).nullable().optional(),
+})
+export type UsercomEventOccurrence = z.infer<typeof UsercomEventOccurrenceSchema>
+
+/** A page of `GET /users-by-id/:custom_id/events/` (cursor pagination, §1.4: follow `next` verbatim). */
+export const UserEventsPageSchema = z.looseObject({
+  count: z.number().int().optional(),
+  next: z.string().nullable(),
+  previous: z.string().nullable().optional(),
+  results: z.array(UsercomEventOccurrenceSchema),
+})
+export type UserEventsPage = z.infer<typeof UserEventsPageSchema>
+/** The documented answer of a merge is `{"success": true}`; any 2xx JSON counts as done. */
+export const MergeUsersResultSchema = z.unknown()
+export type MergeUsersResult = z.infer<typeof MergeUsersResultSchema>

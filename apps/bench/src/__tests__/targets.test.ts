@@ -18,6 +18,7 @@ describe('checkTargets', () => {
       'worker-rss-c200',
       'fuzz-normalize-ms',
       'fuzz-plan-ms',
+      'consistency-on-vs-off-0ms',
     ])
     expect(byId['ingest-batch-vs-addbulk']).toMatchObject({ measured: 0.6, status: 'PASS' })
     expect(byId['worker-vs-bare-0ms-c50']).toMatchObject({ measured: 0.9, status: 'PASS' })
@@ -58,7 +59,7 @@ describe('checkTargets', () => {
   it('answers N/A for what did not run', () => {
     const checks = checkTargets({})
     expect(checks.every(c => c.status === 'N/A')).toBe(true)
-    expect(checks).toHaveLength(11)
+    expect(checks).toHaveLength(12)
   })
 })
 
@@ -72,5 +73,24 @@ describe('pickRun', () => {
     ]
     expect(pickRun(runs, 'ucd', 0, 10)?.round).toBe(3)
     expect(pickRun(runs, 'ucd', 50, 10)).toBeUndefined()
+  })
+})
+
+describe('the consistency target', () => {
+  it('checks the on/off ratio at every latency measured', () => {
+    const checks = checkTargets({
+      consistency: {
+        users: 200,
+        valuesPerIdentify: 20,
+        runs: [],
+        ratios: [
+          { latencyMs: 0, ratio: 0.9 },
+          { latencyMs: 50, ratio: 0.8 },
+        ],
+      },
+    })
+    const byId = Object.fromEntries(checks.map(c => [c.id, c.status]))
+    expect(byId['consistency-on-vs-off-0ms']).toBe('PASS')
+    expect(byId['consistency-on-vs-off-50ms']).toBe('MISS')
   })
 })

@@ -96,6 +96,13 @@ async function createUsers(sim: Simulator, users: number): Promise<Record<string
   return ids
 }
 
+/** The in-doubt lookups (event listings) the simulator answered, whatever their status. */
+const LISTING = 'GET /users-by-id/:custom_id/events/'
+async function listingRequests(sim: Simulator): Promise<number> {
+  const summary = await sim.admin.summary()
+  return Object.values(summary.apps[SIM_APP]?.requests[LISTING] ?? {}).reduce((a, b) => a + b, 0)
+}
+
 async function deliveredEvents(sim: Simulator): Promise<number> {
   const summary = await sim.admin.summary()
   return summary.apps[SIM_APP]?.totals.events ?? 0
@@ -201,6 +208,7 @@ export async function drain(ctx: BenchContext, spec: DrainSpec): Promise<DrainRu
     const measured = delivered - c0
     const rss = Math.max(...children.map(c => peakRssBytes(c.pid) ?? 0))
     const workerCpuMs = cpu1.workers - cpu0.workers
+    const listings = await listingRequests(sim)
     const run: DrainRun = {
       impl: spec.impl,
       round: spec.round,
@@ -219,7 +227,13 @@ export async function drain(ctx: BenchContext, spec: DrainSpec): Promise<DrainRu
         redis: percent(cpu0.redis, cpu1.redis),
       },
       workerCpuUsPerEvent: measured > 0 ? round((workerCpuMs * 1000) / measured, 1) : 0,
+      listingRequests: listings,
       loadavg1: ctx.sample(`${spec.impl} ${spec.latencyMs}ms c${spec.concurrency} x${spec.processes}`),
+    }
+    if (spec.impl === 'ucd' && listings > 0) {
+      ctx.notes.push(
+        `${spec.impl} ${spec.latencyMs} ms c${spec.concurrency}: ${listings} event listings on a fault-free run (expected 0)`,
+      )
     }
     const counts = await filled.queue.getJobCounts('failed', 'delayed')
     if ((counts.failed ?? 0) + (counts.delayed ?? 0) > 0) {
@@ -230,7 +244,8 @@ export async function drain(ctx: BenchContext, spec: DrainSpec): Promise<DrainRu
     ctx.log(
       `  ${spec.impl} ${spec.latencyMs} ms, concurrency ${spec.concurrency} x ${spec.processes}: ` +
         `${Math.round(run.eventsPerSec)} events/s (${measured} in ${run.seconds} s), RSS ${Math.round(rss / 1048576)} MB, ` +
-        `CPU worker ${run.cpuPercent.workers}% sim ${run.cpuPercent.simulator}% redis ${run.cpuPercent.redis}%`,
+        `CPU worker ${run.cpuPercent.workers}% sim ${run.cpuPercent.simulator}% redis ${run.cpuPercent.redis}%, ` +
+        `event listings ${listings}`,
     )
     return run
   } finally {

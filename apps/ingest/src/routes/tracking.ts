@@ -7,7 +7,7 @@ import { IngestHttpError, InvalidRequestError } from '../errors'
 import { typeLabel, type EventOutcome, type IngestMetrics } from '../metrics'
 import type { IngestProducer } from '../producer-port'
 import type { IngestRequestState, IngestRoute } from '../request-state'
-import { MAX_REPORTED_ERRORS, triageBody, type ItemError, type Triage } from '../triage'
+import { MAX_REPORTED_ERRORS, deliveredTypesOf, triageBody, type ItemError, type Triage } from '../triage'
 
 export interface TrackingOptions {
   tenants: TenantRegistry
@@ -123,6 +123,7 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
         receivedAt,
         newMessageId: options.newMessageId,
         requestIp: request.ip,
+        deliveredTypes: deliveredTypesOf(tenant),
       })
     } catch (error) {
       if (error instanceof IngestHttpError) throw error

@@ -5,6 +5,7 @@ import {
   classify,
   decide,
   DEFAULT_RETRY_AFTER_MS,
+  failuresAfter,
   InvalidJobError,
   MAX_RETRY_AFTER_MS,
   type Failure,
@@ -106,18 +107,28 @@ describe('backoffDelay: exponential with full jitter', () => {
 
   it('grows the ceiling 1 s, 2 s, 4 s ... up to the cap', () => {
     const ceilings = [1, 2, 3, 4, 10, 20].map(n =>
-      backoffDelay({ ...base, attemptsMade: n, random: 0.999999 }),
+      backoffDelay({ ...base, failuresWithoutProgress: n, random: 0.999999 }),
     )
     expect(ceilings).toEqual([999, 1999, 3999, 7999, 299_999, 299_999])
   })
 
   it('spreads delays uniformly from 0 to the ceiling', () => {
-    expect(backoffDelay({ ...base, attemptsMade: 3, random: 0 })).toBe(0)
-    expect(backoffDelay({ ...base, attemptsMade: 3, random: 0.5 })).toBe(2000)
+    expect(backoffDelay({ ...base, failuresWithoutProgress: 3, random: 0 })).toBe(0)
+    expect(backoffDelay({ ...base, failuresWithoutProgress: 3, random: 0.5 })).toBe(2000)
+  })
+
+  it('an attempt that saved a new checkpoint (0 failures without progress) retries within the base delay', () => {
+    expect(backoffDelay({ ...base, failuresWithoutProgress: 0, random: 0.999999 })).toBe(999)
+    // After many failed attempts, progress brings the next try back to the base delay.
+    expect(failuresAfter(9, true)).toBe(0)
+    expect(failuresAfter(9, false)).toBe(10)
+    expect(failuresAfter(undefined, false)).toBe(1)
   })
 
   it('never schedules a try after the retry window ends', () => {
-    expect(backoffDelay({ ...base, attemptsMade: 10, random: 0.9, msUntilWindowEnd: 1234 })).toBe(1234)
-    expect(backoffDelay({ ...base, attemptsMade: 10, random: 0.9, msUntilWindowEnd: -5 })).toBe(0)
+    expect(backoffDelay({ ...base, failuresWithoutProgress: 10, random: 0.9, msUntilWindowEnd: 1234 })).toBe(
+      1234,
+    )
+    expect(backoffDelay({ ...base, failuresWithoutProgress: 10, random: 0.9, msUntilWindowEnd: -5 })).toBe(0)
   })
 })

@@ -11,7 +11,7 @@ import { deliveredStream, describeCall, isDelivered, revokedStream } from '../de
 import { curlLine, envLine, planTenants, reachableHost, shellQuote } from '../plan'
 import { redactUrl } from '@ucd/testing'
 import { findRedisServer, redisServerArgs } from '../redis'
-import { isLeftover } from '../stack'
+import { isLeftover } from '../leftovers'
 import { readStackInfo, removeStackInfo, stackDir, writeStackInfo, type StackInfo } from '../stack-info'
 
 const tmp = mkdtempSync(join(tmpdir(), 'ucd-local-unit-'))

@@ -2,6 +2,9 @@ import type { Logger } from '@ucd/logger'
 import type { Operation, OperationKind, Plan } from '@ucd/mapping'
 import type { UsercomClient, UsercomRejectedError } from '@ucd/usercom-client'
 import type { CheckpointLog } from '../checkpoints'
+import type { OnInDoubt } from '../in-doubt'
+import type { MergeOutcome } from '../identity/merge'
+import type { AnonymousVisitors } from '../identity/visitors'
 import type { UserResolver } from '../user-resolver'
 import type { AttributeCreator } from './ensure-attribute'
 
@@ -16,12 +19,15 @@ export type Step<K extends OperationKind> = Extract<Operation, { op: K }>
 export type ReplanReason =
   /** An attribute the plan ensured already existed with another value type: convert the values again. */
   | { kind: 'attribute_type_differs'; attribute: string; valueType: string }
-  /** A 400 on a body built from the cached catalog: the catalog may be out of date (deleted, retyped). */
+  /**
+   * A 400 on a step's body: built from a cached catalog that may be out of date (deleted, retyped), or
+   * naming fields the body can do without (partial acceptance, steps/partial-acceptance.ts).
+   */
   | BodyRejected
 
 export interface BodyRejected {
   kind: 'body_rejected'
-  /** What User.com answered: it stands when no re-plan is allowed or a fresh catalog changes nothing. */
+  /** What User.com answered: it stands when neither a fresh catalog nor leaving out its fields helps. */
   error: UsercomRejectedError
 }
 
@@ -40,6 +46,14 @@ export interface StepContext {
   checkpoints: CheckpointLog
   /** The plan being run. */
   plan: Plan
+  /** Epoch ms now. */
+  now: () => number
+  /** Told of every lookup of an in-doubt step (metrics). */
+  onInDoubt?: OnInDoubt
+  /** Anonymous visitors' identity state; undefined when the tenant does not merge. */
+  visitors?: AnonymousVisitors
+  /** Told every merge step's outcome (the worker counts them). */
+  onMerge?: (outcome: MergeOutcome) => void
   logger?: Logger
 }
 

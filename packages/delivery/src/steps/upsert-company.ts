@@ -21,7 +21,7 @@ export async function upsertCompanyById(
   }
 }
 
-/** group: the company by its custom id. A 400 asks for a re-plan (the body was built from the cached catalog). */
+/** group: the company by its custom id. A 400 asks for a re-plan (a fresh catalog, or the body without the fields it names). */
 export const upsertCompany: StepRunner<'upsert_company'> = async (step, { client }) => {
   try {
     return { succeeded: true, result: await upsertCompanyById(client, step) }

@@ -3,7 +3,7 @@ import type { StepRunner } from './context'
 
 /**
  * identify: `POST /users/update_or_create/` with the planned body; the id it answers refreshes the
- * identity cache. A 400 asks for a re-plan (the body was built from the cached catalog).
+ * identity cache. A 400 asks for a re-plan (a fresh catalog, or the body without the fields it names).
  */
 export const upsertUser: StepRunner<'upsert_user'> = async (step, { client, users }) => {
   let id: number
