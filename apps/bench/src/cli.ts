@@ -49,7 +49,12 @@ export function parseCli(argv: readonly string[]): CliOptions {
       'short runs and fewer events (under 3 minutes); JSON goes to results/quick.tmp.json',
       false,
     )
-    .option('--only <sections>', `run some sections: ${SECTIONS.join(',')}`, list(SECTIONS), [...SECTIONS])
+    .option(
+      '--only <sections>',
+      `run some sections: ${SECTIONS.join(',')} (default: all but isolation)`,
+      list(SECTIONS),
+      SECTIONS.filter(s => s !== 'isolation'),
+    )
     .option('--out <file>', 'write the JSON here instead')
     .option('--no-write', 'do not write a JSON file')
     .option(

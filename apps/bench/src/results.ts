@@ -254,6 +254,21 @@ export interface BenchResults {
   consistency?: ConsistencySection
   linger?: LingerSection
   cluster?: ClusterSection
+  isolation?: IsolationSection
   targets: TargetCheck[]
   notes: string[]
+}
+
+/** `--only isolation` (scenarios/isolation.ts): tenant isolation under a 429 storm and hostile identifies. */
+export interface IsolationSection {
+  bAloneEventsPerS: number
+  bWithA429EventsPerS: number
+  /** B's throughput with A answered 429 ÷ alone (target ≥ 0.8). */
+  ratio429: number
+  tracksAloneS: number
+  tracksAfterHostileS: number
+  /** Time for 100 tracks alone ÷ behind 15 hostile identifies (1: as fast). */
+  hostileRatio: number
+  hostileAttributesCreated: number
+  attributeBudget: number
 }

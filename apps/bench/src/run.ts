@@ -13,6 +13,7 @@ import type { BenchResults, LoadSample, MachineInfo } from './results'
 import { runIngestSection } from './scenarios/ingest'
 import { runConsistencySection } from './scenarios/consistency'
 import { runClusterSection } from './scenarios/cluster'
+import { runIsolationSection } from './scenarios/isolation'
 import { runFuzzSection } from './scenarios/fuzz'
 import { runLingerSection } from './scenarios/linger'
 import { runMemorySection } from './scenarios/memory'
@@ -29,6 +30,7 @@ export const SECTIONS = [
   'consistency',
   'linger',
   'cluster',
+  'isolation',
 ] as const
 export type Section = (typeof SECTIONS)[number]
 
@@ -206,6 +208,7 @@ async function runWithRedis(
     if (options.sections.includes('consistency')) results.consistency = await runConsistencySection(ctx)
     if (options.sections.includes('linger')) results.linger = await runLingerSection(ctx)
     if (options.sections.includes('cluster')) results.cluster = await runClusterSection(ctx)
+    if (options.sections.includes('isolation')) results.isolation = await runIsolationSection(ctx)
     const fuzz = fuzzSection(options, settings)
     if (fuzz !== undefined) results.fuzz = fuzz
     ctx.sample('end')

@@ -8,6 +8,9 @@ import {
 } from '@ucd/usercom-client'
 import type { DeliveryPortContext, DeliveryPortFactory } from './port'
 
+/** The longest a request waits for its tenant's rate-limit slot before its job is put back. */
+export const TENANT_RATE_MAX_WAIT_MS = 1000
+
 /**
  * The limit on a tenant's requests to User.com: `USERCOM_MAX_RPS` over all tenants and the tenant's
  * `maxRequestsPerSecond`, each shared by every worker process through Redis (undefined when neither is set).
@@ -25,6 +28,9 @@ export function requestRateLimiter(
       : createRedisRateLimiter(redis, {
           key: `${prefix}:rl:tenant:${tenant.id}`,
           ratePerSecond: tenant.maxRequestsPerSecond,
+          // A longer wait puts the job back (UC_ERR_THROTTLED) instead of holding a worker slot asleep:
+          // one tenant's backlog never fills the slots the other tenants share.
+          maxWaitMs: TENANT_RATE_MAX_WAIT_MS,
         }),
     config.worker.maxRps === undefined
       ? undefined
@@ -68,6 +74,7 @@ export const usercomDelivery: DeliveryPortFactory = (tenant, { config, redis, me
     identityTtlSeconds: config.worker.identityCacheTtlSeconds,
     identityMappingTtlSeconds: config.worker.identityMappingTtlSeconds,
     attributeTtlSeconds: config.worker.attributeCacheTtlSeconds,
+    newAttributesPerHour: tenant.newAttributesPerHour,
     planOptions: {
       screens: tenant.screens,
       mergeAnonymous: tenant.mergeAnonymous,

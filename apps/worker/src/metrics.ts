@@ -40,7 +40,7 @@ export function createWorkerMetrics(queues: { shards: readonly ShardQueues[] }) 
   })
   const retries = new Counter({
     name: 'ucd_worker_retries_total',
-    help: 'Failed attempts that will be retried (retryable) or put back after a 429 pause (rate_limited)',
+    help: 'Failed attempts that will be retried (retryable) or put back for Retry-After (rate_limited)',
     labelNames: ['kind', 'code'] as const,
     registers: [registry],
   })
@@ -78,6 +78,12 @@ export function createWorkerMetrics(queues: { shards: readonly ShardQueues[] }) 
     name: 'ucd_worker_identity_merges_total',
     help: 'Anonymous → identified merge steps by tenant and outcome (merged, nothing_to_merge, already_mapped, refused_conflict)',
     labelNames: ['tenant', 'outcome'] as const,
+    registers: [registry],
+  })
+  const attributeBudgetDropped = new Counter({
+    name: 'ucd_worker_attribute_budget_dropped_total',
+    help: "Values left out because the tenant's new-attribute budget (newAttributesPerHour) was spent, by tenant",
+    labelNames: ['tenant'] as const,
     registers: [registry],
   })
   const lag = new Histogram({
@@ -155,6 +161,7 @@ export function createWorkerMetrics(queues: { shards: readonly ShardQueues[] }) 
     dropped,
     staleDropped,
     identityMerges,
+    attributeBudgetDropped,
     lag,
   }
 }

@@ -64,8 +64,11 @@ function messageOf(error: unknown): string {
 export type Decision =
   /** Throw, so BullMQ retries after the backoff strategy's delay (an attempt is used). */
   | { action: 'retry' }
-  /** Pause the whole queue (`worker.rateLimit`) and put the job back without using an attempt. */
-  | { action: 'pause'; delayMs: number }
+  /**
+   * Put the job back for `delayMs` without using an attempt (a 429 that reached the worker: the
+   * delivery pauses its tenant itself; the queue and the other tenants never wait).
+   */
+  | { action: 'defer'; delayMs: number }
   /** Write a dead-letter record now; the job is done. */
   | { action: 'dead_letter'; reason: DeadLetterReason }
 
@@ -108,11 +111,12 @@ export function failuresAfter(previous: number | undefined, progressed: boolean)
 export function decide(failure: Failure, context: DecideContext): Decision {
   switch (failure.kind) {
     case 'rate_limited': {
+      // Only this job waits (moved to delayed), never the queue: other tenants keep their throughput.
       // `Retry-After: 0` or a past HTTP-date (0 ms) still pauses the default: a 1 ms pause would
       // burn every started attempt in a hot loop and dead-letter the event as exhausted.
       const wanted = failure.retryAfterMs ?? DEFAULT_RETRY_AFTER_MS
       return {
-        action: 'pause',
+        action: 'defer',
         delayMs: Math.min(Math.max(wanted, DEFAULT_RETRY_AFTER_MS), MAX_RETRY_AFTER_MS),
       }
     }

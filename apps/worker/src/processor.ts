@@ -1,6 +1,6 @@
-import { DelayedError, Worker, type Job } from 'bullmq'
+import { DelayedError, type Job } from 'bullmq'
 import type { Config, Tenant } from '@ucd/config'
-import { STALE_REASON } from '@ucd/delivery'
+import { ATTRIBUTE_BUDGET_REASON, STALE_REASON } from '@ucd/delivery'
 import type { Logger } from '@ucd/logger'
 import type { Dropped } from '@ucd/mapping'
 import { EventJobDataSchema, type DeliveryState, type EventJobData } from '@ucd/queue'
@@ -27,15 +27,13 @@ export interface ProcessorDeps {
   /** The tenant's delivery (one per tenant, built on first use). */
   deliveryFor: (tenant: Tenant) => DeliveryPort
   writeDeadLetter: DeadLetterWriter
-  /** Pauses the whole queue (BullMQ's `worker.rateLimit`). */
-  pause: (delayMs: number) => Promise<void>
   now: () => number
 }
 
 /**
  * The job processor: parse the job, deliver its event, and map a failure onto BullMQ, here and only
- * here (policy.ts decides; this acts): dead-letter and complete, pause the queue and put the job back,
- * or throw for BullMQ's backoff. Progress (first attempt, checkpoints) is kept in the job data.
+ * here (policy.ts decides; this acts): dead-letter and complete, put the job back without spending an
+ * attempt (a deferral, a 429), or throw for BullMQ's backoff. Progress (first attempt, checkpoints) is kept in the job data.
  */
 export function createProcessor(deps: ProcessorDeps): (job: EventJob, token?: string) => Promise<JobResult> {
   const { config, logger, metrics, now } = deps
@@ -102,6 +100,8 @@ export function createProcessor(deps: ProcessorDeps): (job: EventJob, token?: st
         metrics.dropped.inc({ type }, result.dropped.length)
         const stale = result.dropped.filter(d => d.reason === STALE_REASON).length
         if (stale > 0) metrics.staleDropped.inc({ tenant: parsed.data.tenantId }, stale)
+        const overBudget = result.dropped.filter(d => d.reason === ATTRIBUTE_BUDGET_REASON).length
+        if (overBudget > 0) metrics.attributeBudgetDropped.inc({ tenant: parsed.data.tenantId }, overBudget)
         log().info({ dropped: result.dropped }, 'values left out of the delivery')
       }
       if (result.skipped !== undefined) {
@@ -133,16 +133,14 @@ export function createProcessor(deps: ProcessorDeps): (job: EventJob, token?: st
           metrics.deliveries.inc({ type, outcome: 'dead_lettered' })
           log().warn({ reason: decision.reason, code: failure.code, status: failure.status }, 'dead-lettered')
           return { outcome: 'dead_lettered', reason: decision.reason }
-        case 'pause':
+        case 'defer':
+          // This job only: back to the delayed set, no attempt spent (never the whole queue).
           if (progressChanged) await saveProgress(job, state(failuresBefore))
           metrics.retries.inc({ kind: failure.kind, code: failure.code })
           metrics.deliveries.inc({ type, outcome: 'paused' })
-          log().info(
-            { pauseMs: decision.delayMs, code: failure.code },
-            'rate limited by User.com: pausing the queue',
-          )
-          await deps.pause(decision.delayMs)
-          throw Worker.RateLimitError()
+          log().info({ delayMs: decision.delayMs, code: failure.code }, 'rate limited: put back for a moment')
+          await job.moveToDelayed(now() + decision.delayMs, token)
+          throw new DelayedError()
         case 'retry':
           // Always saved: the backoff strategy reads `failuresWithoutProgress` from the job data.
           await saveProgress(job, state(failuresAfter(failuresBefore, stepsRan)))

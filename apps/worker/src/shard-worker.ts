@@ -47,9 +47,7 @@ export interface ShardWorkerOptions {
   logger: Logger
   connection: RedisClient
   metrics: WorkerMetrics
-  processorDeps: Omit<ProcessorDeps, 'writeDeadLetter' | 'pause'>
-  /** Pauses every shard's worker (a 429 is about the tenant's User.com, not about one shard). */
-  pauseAll: (delayMs: number) => Promise<void>
+  processorDeps: Omit<ProcessorDeps, 'writeDeadLetter'>
   sweepIntervalMs: number
   random: () => number
   now: () => number
@@ -66,7 +64,6 @@ export function buildShardWorker(options: ShardWorkerOptions): ShardWorker {
   const processor = createProcessor({
     ...options.processorDeps,
     writeDeadLetter,
-    pause: options.pauseAll,
   })
   const worker = new Worker<EventJobData, JobResult, string>(EVENTS_QUEUE, processor, {
     connection,
@@ -78,8 +75,7 @@ export function buildShardWorker(options: ShardWorkerOptions): ShardWorker {
     // A crashed worker's jobs come back; failing a job after one stall would dead-letter deliverable events.
     maxStalledCount: 10,
     maxStartedAttempts: config.worker.maxStartedAttempts,
-    // worker.rateLimit() (our 429 pause) is only honoured when a limiter is configured; this one never binds.
-    limiter: { max: 1_000_000_000, duration: 1000 },
+    // No queue-wide limiter: a 429 pauses its tenant only (packages/delivery TenantPause).
     settings: {
       backoffStrategy: (attemptsMade: number, _type?: string, _err?: Error, job?: MinimalJob) => {
         const data = jobDataOf(job?.data)

@@ -79,9 +79,6 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
     }
     return port
   }
-  const pauseAll = async (delayMs: number): Promise<void> => {
-    await Promise.all(shards.map(s => s.worker.rateLimit(delayMs)))
-  }
   consumed.forEach(({ shard, prefix }, index) => {
     const shardLogger = consumed.length === 1 ? logger : logger.child({ shard })
     shards.push(
@@ -94,7 +91,6 @@ export function buildWorker(options: BuildWorkerOptions): BuiltWorker {
         connection,
         metrics,
         processorDeps: { config, logger: shardLogger, metrics, deliveryFor, now },
-        pauseAll,
         sweepIntervalMs: options.sweepIntervalMs ?? 30_000,
         random,
         now,

@@ -162,6 +162,12 @@ const TENANT_SETTINGS = {
    * from the anonymousId's anonymous calls into the userId's user, once. Merges cannot be undone.
    */
   mergeAnonymous: z.boolean({ error: 'must be true or false' }).default(true),
+  /** New User.com attributes this tenant's events may create per hour window, across workers; beyond: dropped. */
+  newAttributesPerHour: z
+    .number({ error: 'must be a number' })
+    .int({ error: 'must be a whole number' })
+    .nonnegative({ error: 'must be 0 or more' })
+    .default(50),
 }
 
 /** An origin: `https://host[:port]` and nothing else (a trailing `/` is allowed). */

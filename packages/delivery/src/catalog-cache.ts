@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks'
 import type { Logger } from '@ucd/logger'
 import {
   AttributeCatalogSchema,
@@ -11,8 +12,13 @@ import type { UsercomAttribute, UsercomClient } from '@ucd/usercom-client'
 import type { Cluster, Redis } from 'ioredis'
 import { z } from 'zod'
 
+const sleep = (ms: number): Promise<void> => new Promise(resolve => setTimeout(resolve, ms))
+
 // A tenant's attribute catalog: in Redis with a TTL (shared by every worker) and in process.
 // Loading and refreshing are single-flight: however many jobs ask at once, one request goes out.
+// Across processes, fetches are rate-bounded: a fetch first takes the tenant's fetch stamp (SET NX
+// with a TTL of `minFetchIntervalMs`); a process that finds it taken waits for the catalog the other
+// one stores (or for the stamp to end), so a tenant's catalog is fetched at most once per interval.
 
 /** The catalog and when the fetch that produced it started (epoch ms). */
 export const CatalogSnapshotSchema = z.object({ fetchedAt: z.number(), attributes: AttributeCatalogSchema })
@@ -46,6 +52,10 @@ export interface CatalogCacheOptions {
   redis: Redis | Cluster
   /** Redis key of the catalog (`tenantKey(keyPrefix, tenantId, 'catalog')`). */
   key: string
+  /** Redis key of the fetch stamp (`tenantKey(keyPrefix, tenantId, 'catalog-fetch')`); none: unbounded. */
+  fetchStampKey?: string
+  /** Least time between two fetches of the catalog across processes; default 2000 ms. */
+  minFetchIntervalMs?: number
   ttlSeconds: number
   logger?: Logger
   now?: () => number
@@ -54,8 +64,8 @@ export interface CatalogCacheOptions {
 export class CatalogCache {
   private local: CatalogSnapshot | undefined
   private loading: Promise<CatalogSnapshot> | undefined
-  /** The fetch under way, and when it started (epoch ms, as `fetchedAt`). */
-  private refreshing: { startedAt: number; snapshot: Promise<CatalogSnapshot> } | undefined
+  /** The refresh under way, and the least `fetchedAt` its catalog will have (epoch ms). */
+  private refreshing: { notBefore: number; snapshot: Promise<CatalogSnapshot> } | undefined
   private readonly now: () => number
 
   constructor(private readonly options: CatalogCacheOptions) {
@@ -76,18 +86,19 @@ export class CatalogCache {
   }
 
   /**
-   * Fetches the catalog from User.com now, joining a fetch already under way if it started at or
-   * after `notBefore` (epoch ms; default: any). A fetch that started earlier may miss an attribute
-   * created since (e.g. the one a `POST /attributes/` 400 just said exists), so a new one starts.
+   * A catalog fetched at or after `notBefore` (epoch ms; default: newer than this process's), joining
+   * a refresh under way that promises as much. A fetch that started earlier may miss an attribute created since (e.g. the one a
+   * `POST /attributes/` 400 just said exists), so a new one starts (after the stamp, if another
+   * process holds it).
    */
   async refresh(options: { notBefore?: number } = {}): Promise<CatalogSnapshot> {
+    // Without a bound, any catalog newer than the one this process has will do.
+    const notBefore = options.notBefore ?? (this.local === undefined ? -Infinity : this.local.fetchedAt + 1)
     const current = this.refreshing
-    if (current !== undefined && current.startedAt >= (options.notBefore ?? -Infinity))
-      return current.snapshot
-    const startedAt = this.now()
+    if (current !== undefined && current.notBefore >= notBefore) return current.snapshot
     const flight = {
-      startedAt,
-      snapshot: this.fetch(startedAt).finally(() => {
+      notBefore,
+      snapshot: this.fetchBounded(notBefore).finally(() => {
         if (this.refreshing === flight) this.refreshing = undefined
       }),
     }
@@ -124,6 +135,51 @@ export class CatalogCache {
       }
     }
     return this.refresh()
+  }
+
+  /**
+   * A catalog fetched at or after `notBefore`: one another process stored meanwhile, or fetched here
+   * once this process holds the tenant's fetch stamp. Waits at most a few intervals; then fetches.
+   */
+  private async fetchBounded(notBefore: number): Promise<CatalogSnapshot> {
+    const { fetchStampKey, redis } = this.options
+    if (fetchStampKey === undefined) return this.fetch(this.now())
+    const intervalMs = this.options.minFetchIntervalMs ?? 2000
+    // On the process clock: a test's frozen `now` must not make the wait endless.
+    const deadline = performance.now() + 3 * intervalMs
+    for (;;) {
+      let stored: CatalogSnapshot | undefined
+      try {
+        const taken = await redis.set(fetchStampKey, String(this.now()), 'PX', intervalMs, 'NX')
+        if (taken === 'OK') break
+        stored = await this.readStored()
+      } catch (error) {
+        this.options.logger?.warn({ err: error }, 'catalog fetch stamp unavailable; fetching')
+        break
+      }
+      const newer =
+        stored !== undefined && (this.local === undefined || stored.fetchedAt > this.local.fetchedAt)
+      if (stored !== undefined && newer && stored.fetchedAt >= notBefore) {
+        // Another process fetched it since this process's: reuse it.
+        this.local = stored
+        return stored
+      }
+      if (performance.now() >= deadline) break
+      await sleep(Math.min(100, intervalMs))
+    }
+    return this.fetch(this.now())
+  }
+
+  /** The catalog stored in Redis, whatever its age (undefined: none or unreadable). */
+  private async readStored(): Promise<CatalogSnapshot | undefined> {
+    const raw = await this.options.redis.get(this.options.key)
+    if (raw === null) return undefined
+    try {
+      const parsed = CatalogSnapshotSchema.safeParse(JSON.parse(raw))
+      return parsed.success ? parsed.data : undefined
+    } catch {
+      return undefined
+    }
   }
 
   private async fetch(fetchedAt: number): Promise<CatalogSnapshot> {

@@ -2,6 +2,7 @@ import type { Logger } from '@ucd/logger'
 import { planEvent, type Plan, type PlanOptions } from '@ucd/mapping'
 import type { SegmentEvent } from '@ucd/segment'
 import type { UsercomClient } from '@ucd/usercom-client'
+import type { AttributeBudget } from './attribute-budget'
 import type { CatalogCache, CatalogSnapshot } from './catalog-cache'
 import type { CheckpointLog } from './checkpoints'
 import type { OnInDoubt } from './in-doubt'
@@ -10,6 +11,7 @@ import type { Consistency } from './consistency/consistency'
 import type { BodyRejected, ReplanReason, StepContext } from './steps/context'
 import type { MergeOutcome } from './identity/merge'
 import type { AnonymousVisitors } from './identity/visitors'
+import { assertPathSafe } from './path-safety'
 import type { AttributeCreator } from './steps/ensure-attribute'
 import { runStep } from './steps/index'
 import { PartialAcceptance } from './steps/partial-acceptance'
@@ -50,6 +52,8 @@ export interface DeliveryServices {
   /** Anonymous visitors' identity state; undefined when the tenant does not merge (mergeAnonymous). */
   visitors?: AnonymousVisitors
   onMerge?: (outcome: MergeOutcome) => void
+  /** The tenant's new-attribute budget (issue 18): applied to every plan before its steps run. */
+  budget?: AttributeBudget
   now: () => number
   /** Told of every lookup of an in-doubt step (metrics). */
   onInDoubt?: OnInDoubt
@@ -244,6 +248,10 @@ export class DeliveryRun {
   /** Runs the plan's steps in order, skipping those checkpointed; stops when one asks for a re-plan. */
   private async runSteps(plan: Plan): Promise<RunOutcome> {
     const { client, users, attributes, now, onInDoubt, visitors, onMerge, logger } = this.services
+    // No id that would change a request path is sent (issue 18): the event is refused whole, as invalid.
+    assertPathSafe(plan)
+    // Attributes beyond the tenant's budget are not created; their values leave the plan (reported).
+    await this.services.budget?.apply(plan, key => this.checkpoints.has(key))
     const context: StepContext = {
       client,
       users,

@@ -3,6 +3,7 @@ import type { Dropped, Plan, PlanOptions } from '@ucd/mapping'
 import type { SegmentEvent } from '@ucd/segment'
 import type { UsercomClient } from '@ucd/usercom-client'
 import type { Cluster, Redis } from 'ioredis'
+import { AttributeBudget } from './attribute-budget'
 import { CatalogCache } from './catalog-cache'
 import { CheckpointLog, type Checkpoints, type OnStep, type PersistCheckpoints } from './checkpoints'
 import {
@@ -17,6 +18,8 @@ import type { OnInDoubt } from './in-doubt'
 import type { MergeOutcome } from './identity/merge'
 import { AnonymousVisitors } from './identity/visitors'
 import { tenantKey, type KeyBase } from './keys'
+import { deferWhilePaused, pausableClient, rateLimitOutcome } from './rate-limit-guard'
+import { TenantPause } from './tenant-pause'
 import { AttributeCreator } from './steps/ensure-attribute'
 import { UserResolver } from './user-resolver'
 
@@ -46,6 +49,12 @@ export interface ExecutorOptions {
   anonymousLeaseMs?: number
   /** Told the outcome of every merge step (the worker's `ucd_worker_identity_merges_total`). */
   onMerge?: (outcome: MergeOutcome) => void
+  /** New attributes this tenant may create per hour window, across processes; default: no budget. */
+  newAttributesPerHour?: number
+  /** Least time between two catalog fetches of this tenant, across processes (default 2000 ms). */
+  catalogMinFetchIntervalMs?: number
+  /** How stale a process's view of the tenant's 429 pause may be (default 250 ms). */
+  pauseCheckIntervalMs?: number
   logger?: Logger
   /** In-process identity LRU: entries and TTL (defaults 10 000 and 30 s). */
   localIdentityMaxEntries?: number
@@ -60,6 +69,8 @@ export interface ExecutorOptions {
    * on/off comparison only (events then land in delivery order).
    */
   consistency?: Partial<ConsistencySettings> | false
+  /** A number in [0, 1) (deferral jitter); tests only. */
+  random?: () => number
 }
 
 export interface DeliverOptions {
@@ -92,10 +103,20 @@ export interface Executor {
 }
 
 export function createExecutor(options: ExecutorOptions): Executor {
-  const { client, tenantId } = options
+  const { tenantId } = options
   const now = options.now ?? Date.now
+  const random = options.random ?? Math.random
   const logger = options.logger?.child({ tenantId })
   const withLogger = logger ? { logger } : {}
+  const pause = new TenantPause({
+    redis: options.redis,
+    key: tenantKey(options.keyPrefix, tenantId, 'pause'),
+    ...(options.pauseCheckIntervalMs === undefined ? {} : { checkIntervalMs: options.pauseCheckIntervalMs }),
+    ...withLogger,
+    now,
+  })
+  // Every request of this tenant goes through it: none leaves while the tenant is paused.
+  const client = pausableClient(options.client, pause, random)
   const identities = new IdentityCache({
     redis: options.redis,
     keyPrefix: options.keyPrefix,
@@ -110,6 +131,10 @@ export function createExecutor(options: ExecutorOptions): Executor {
     client,
     redis: options.redis,
     key: tenantKey(options.keyPrefix, tenantId, 'catalog'),
+    fetchStampKey: tenantKey(options.keyPrefix, tenantId, 'catalog-fetch'),
+    ...(options.catalogMinFetchIntervalMs === undefined
+      ? {}
+      : { minFetchIntervalMs: options.catalogMinFetchIntervalMs }),
     ttlSeconds: options.attributeTtlSeconds,
     ...withLogger,
     now,
@@ -146,6 +171,16 @@ export function createExecutor(options: ExecutorOptions): Executor {
     planOptions,
     ...(visitors ? { visitors } : {}),
     ...(options.onMerge ? { onMerge: options.onMerge } : {}),
+    ...(options.newAttributesPerHour === undefined
+      ? {}
+      : {
+          budget: new AttributeBudget({
+            redis: options.redis,
+            key: tenantKey(options.keyPrefix, tenantId, 'attribute-budget'),
+            perHour: options.newAttributesPerHour,
+            now,
+          }),
+        }),
     now,
     ...(options.onInDoubt ? { onInDoubt: options.onInDoubt } : {}),
     ...withLogger,
@@ -158,7 +193,15 @@ export function createExecutor(options: ExecutorOptions): Executor {
       deliverOptions.onStep,
       deliverOptions.persist,
     )
-    const plan = await new DeliveryRun(services, event, checkpoints).run()
+    const run = new DeliveryRun(services, event, checkpoints)
+    // A paused tenant's delivery waits without a request; a 429 pauses the tenant and defers this one.
+    await deferWhilePaused(pause, random)
+    let plan: Plan
+    try {
+      plan = await run.run()
+    } catch (error) {
+      throw await rateLimitOutcome(error, pause, random)
+    }
     return {
       plan,
       checkpoints: checkpoints.all,

@@ -6,8 +6,12 @@ import { shardOf, shardPrefix } from '@ucd/queue'
 // user's keys (identity cache, locks, clocks, identity entries) share the slot of the user's events and
 // a multi-key script over them works; with one shard every key is what it always was.
 
-/** What a per-tenant key holds: `catalog` is the tenant's attribute catalog. */
-export type TenantKeyKind = 'catalog'
+/**
+ * What a per-tenant key holds: `catalog` is the tenant's attribute catalog; `catalog-fetch` the stamp
+ * that bounds catalog fetches (one per tenant per few seconds, across processes); `pause` the tenant's
+ * 429 pause (TTL = Retry-After); `attribute-budget` the attributes created in the current hour window.
+ */
+export type TenantKeyKind = 'catalog' | 'catalog-fetch' | 'pause' | 'attribute-budget'
 
 /**
 /**

@@ -37,10 +37,10 @@ export type EventJobData = z.infer<typeof EventJobDataSchema>
 
 /**
  * Why an event was dead-lettered: the User.com failure kinds that dead-letter at once (`forbidden`,
- * `unauthorized`, `rejected`, declared by @ucd/usercom-client), `exhausted` (the retry window was spent)
- * and `invalid` (the job cannot be mapped).
+ * `unauthorized`, `rejected`, and `invalid`: the job cannot be mapped or an id cannot be sent; declared
+ * by @ucd/usercom-client) and `exhausted` (the retry window was spent).
  */
-export const DEAD_LETTER_REASONS = [...DEAD_LETTER_KINDS, 'exhausted', 'invalid'] as const
+export const DEAD_LETTER_REASONS = [...DEAD_LETTER_KINDS, 'exhausted'] as const
 export const DeadLetterReasonSchema = z.enum(DEAD_LETTER_REASONS)
 export type DeadLetterReason = z.infer<typeof DeadLetterReasonSchema>
 

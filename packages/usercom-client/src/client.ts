@@ -6,6 +6,7 @@ import axios, { type AxiosInstance, type AxiosResponse } from 'axios'
 import type { z } from 'zod'
 import {
   UsercomBadResponseError,
+  UsercomInvalidPathError,
   UsercomNetworkError,
   UsercomRejectedError,
   UsercomTimeoutError,
@@ -132,6 +133,27 @@ const DEFAULT_MAX_SOCKETS = 256
 export const encodePathSegment = (value: string): string =>
   encodeURIComponent(value).replace(/[!'()*]/g, c => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
 
+/**
+ * Why `value` may not go into a request path, or undefined when it may: `.` and `..` (a URL resolver
+ * collapses them: `companies-by-id/../` is `PUT /api/public/`), empty, or with a character a proxy or
+ * server may decode or cut at (`/`, `\\`, `?`, `#`, `%`, control characters), even when encoded.
+ */
+export function unsafePathReason(value: string): string | undefined {
+  if (value === '') return 'an empty id'
+  if (value === '.' || value === '..') return `the id "${value}" (a dot segment)`
+  // eslint-disable-next-line no-control-regex -- control characters are what this looks for
+  const bad = /[/\\?#%\u0000-\u001f\u007f]/.exec(value)
+  if (bad !== null) return `an id containing ${JSON.stringify(bad[0])}`
+  return undefined
+}
+
+/** `value` as one path segment, or a UsercomInvalidPathError (before any request) when it is unsafe. */
+const customIdSegment = (value: string, endpoint: UsercomEndpoint): string => {
+  const reason = unsafePathReason(value)
+  if (reason !== undefined) throw new UsercomInvalidPathError({ endpoint }, reason)
+  return encodePathSegment(value)
+}
+
 const idSegment = (id: number, endpoint: UsercomEndpoint): string => {
   if (!Number.isSafeInteger(id) || id <= 0)
     throw new UsercomRejectedError({ endpoint, response: `not an id: ${String(id)}` })
@@ -151,6 +173,7 @@ interface Call<S extends z.ZodType> {
 export function createUsercomClient(options: UsercomClientOptions): UsercomClient {
   const baseUrl = options.baseUrl.endsWith('/') ? options.baseUrl : `${options.baseUrl}/`
   const origin = new URL(baseUrl).origin
+  const basePath = new URL(baseUrl).pathname
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const maxSockets = options.maxSockets ?? DEFAULT_MAX_SOCKETS
   const secrets = [options.apiKey]
@@ -214,6 +237,13 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
     if (/^https?:\/\//i.test(call.url) && new URL(call.url).origin !== origin) {
       // Never send the API key to another host, whatever a response links to.
       throw new UsercomBadResponseError({ endpoint: call.endpoint, status: 200 }, 'a link to another host')
+    }
+    if (
+      !/^https?:\/\//i.test(call.url) &&
+      new URL(call.url, baseUrl).pathname !== `${basePath}${call.url.split('?')[0]}`
+    ) {
+      // The last guard: whatever the segments were, the request goes to the path that was built.
+      throw new UsercomInvalidPathError({ endpoint: call.endpoint }, `the path "${call.url}"`)
     }
     await options.rateLimiter?.acquire()
     const controller = new AbortController()
@@ -296,7 +326,7 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
         body,
         schema: UpsertUserResultSchema,
       }),
-    getUser: id =>
+    getUser: async id =>
       request(
         {
           method: 'GET',
@@ -306,12 +336,12 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
         },
         true,
       ),
-    getUserByCustomId: customId =>
+    getUserByCustomId: async customId =>
       request(
         {
           method: 'GET',
           endpoint: ENDPOINTS.getUserByCustomId,
-          url: `users-by-id/${encodePathSegment(customId)}/`,
+          url: `users-by-id/${customIdSegment(customId, ENDPOINTS.getUserByCustomId)}/`,
           schema: UsercomUserSchema,
         },
         true,
@@ -381,28 +411,28 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
         body,
         schema: UsercomCompanySchema,
       }),
-    getCompanyByCustomId: customId =>
+    getCompanyByCustomId: async customId =>
       request(
         {
           method: 'GET',
           endpoint: ENDPOINTS.getCompanyByCustomId,
-          url: `companies-by-id/${encodePathSegment(customId)}/`,
+          url: `companies-by-id/${customIdSegment(customId, ENDPOINTS.getCompanyByCustomId)}/`,
           schema: UsercomCompanySchema,
         },
         true,
       ),
-    updateCompanyByCustomId: (customId, body) =>
+    updateCompanyByCustomId: async (customId, body) =>
       request(
         {
           method: 'PUT',
           endpoint: ENDPOINTS.updateCompanyByCustomId,
-          url: `companies-by-id/${encodePathSegment(customId)}/`,
+          url: `companies-by-id/${customIdSegment(customId, ENDPOINTS.updateCompanyByCustomId)}/`,
           body,
           schema: UsercomCompanySchema,
         },
         true,
       ),
-    addCompanyMember: (companyId, body) =>
+    addCompanyMember: async (companyId, body) =>
       request({
         method: 'POST',
         endpoint: ENDPOINTS.addCompanyMember,

@@ -10,6 +10,8 @@ export const USERCOM_ERROR_KINDS = [
   'forbidden',
   'unauthorized',
   'rejected',
+  /** Refused before any request: the call cannot be made as intended (an id unsafe in a path). */
+  'invalid',
 ] as const
 export type UsercomErrorKind = (typeof USERCOM_ERROR_KINDS)[number]
 
@@ -21,6 +23,7 @@ export const DEAD_LETTER_KINDS = [
   'forbidden',
   'unauthorized',
   'rejected',
+  'invalid',
 ] as const satisfies readonly UsercomErrorKind[]
 
 /** Stable error codes. */
@@ -43,6 +46,10 @@ export const USERCOM_ERROR_CODES = {
   REJECTED: 'UC_ERR_REJECTED',
   /** 404 on a write (an unknown user id, company, ...): rejected, but the executor re-resolves once. */
   NOT_FOUND: 'UC_ERR_NOT_FOUND',
+  /** An id that would change the request path (`.`, `..`, `/`, `?`, `#`, `%`, ...): never sent. */
+  INVALID_PATH: 'UC_ERR_INVALID_PATH',
+  /** The tenant's own request rate limit would make this request wait too long: put it back instead. */
+  THROTTLED: 'UC_ERR_THROTTLED',
 } as const
 export type UsercomErrorCode = (typeof USERCOM_ERROR_CODES)[keyof typeof USERCOM_ERROR_CODES]
 
@@ -283,5 +290,35 @@ export function errorForStatus(
       return new UsercomServerError(details)
     default:
       return status === 404 ? new UsercomNotFoundError(details) : new UsercomRejectedError(details)
+  }
+}
+
+/**
+ * Refused before any request: an id that would change the path it is put in (`.`, `..`, one with `/`,
+ * `\`, `?`, `#`, `%` or a control character), so the request would leave for a path the client did not
+ * intend. Dead-lettered as `invalid` (the id can never be sent in a path).
+ */
+export class UsercomInvalidPathError extends UsercomError {
+  /** Never sent. */
+  readonly inDoubt = false
+  readonly kind = 'invalid'
+  readonly code = USERCOM_ERROR_CODES.INVALID_PATH
+  constructor(details: UsercomErrorDetails, what: string) {
+    super(`${details.endpoint}: ${what} cannot be sent in a request path (it would change the path)`, details)
+  }
+}
+
+/**
+ * Not sent: the tenant's own request rate limit (shared through Redis) has no slot within the wait a
+ * request may spend holding a worker slot. Rate limited like a 429 (put back without spending an
+ * attempt, after `retryAfterMs`), but User.com was not asked, so the tenant is not paused.
+ */
+export class UsercomThrottledError extends UsercomError {
+  /** Never sent. */
+  readonly inDoubt = false
+  readonly kind = 'rate_limited'
+  readonly code = USERCOM_ERROR_CODES.THROTTLED
+  constructor(readonly retryAfterMs: number) {
+    super(`the tenant's request rate limit has no slot for ${retryAfterMs} ms`, { endpoint: 'rate limiter' })
   }
 }

@@ -1,7 +1,7 @@
 // What other packages import: @ucd/delivery (the client, the errors it tells apart, the attribute shape),
 // apps/worker (the client and rate limiters; the taxonomy for its policy), @ucd/queue (the kinds that
 // name dead-letter reasons, the response bound). The rest of this package is reached through these.
-export { createUsercomClient, ENDPOINTS } from './client'
+export { createUsercomClient, ENDPOINTS, unsafePathReason } from './client'
 export type { UsercomClient, RateLimiter } from './client'
 export {
   UsercomForbiddenError,
@@ -10,6 +10,9 @@ export {
   UsercomRejectedError,
   UsercomServerError,
   UsercomTimeoutError,
+  UsercomInvalidPathError,
+  UsercomThrottledError,
+  USERCOM_ERROR_CODES,
   DEAD_LETTER_KINDS,
   MAX_RESPONSE_TEXT_LENGTH,
   isInDoubt,

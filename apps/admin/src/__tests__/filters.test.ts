@@ -75,7 +75,7 @@ describe('buildFilter', () => {
 
   it('rejects unknown reasons and types, listing the valid ones', () => {
     expect(() => buildFilter({ reason: ['forbiden'] }, NOW)).toThrow(
-      /--reason: unknown "forbiden" \(one of forbidden, unauthorized, rejected, exhausted, invalid\)/,
+      /--reason: unknown "forbiden" \(one of forbidden, unauthorized, rejected, invalid, exhausted\)/,
     )
     expect(() => buildFilter({ type: ['click'] }, NOW)).toThrow(/--type: unknown event type "click"/)
     expect(() => buildFilter({ tenant: [] }, NOW)).toThrow(/--tenant: give at least one value/)

@@ -35,7 +35,7 @@ describe('writeKeyFromBody', () => {
 
 describe('tenantForWriteKey', () => {
   const tenants = createTenantRegistry([
-    { id: 'acme', writeKeys: ['wk_acme'], screens: 'off', mergeAnonymous: true },
+    { id: 'acme', writeKeys: ['wk_acme'], screens: 'off', mergeAnonymous: true, newAttributesPerHour: 50 },
   ])
   it('resolves known keys and says why others are refused', () => {
     expect(tenantForWriteKey(tenants, 'wk_acme').id).toBe('acme')

@@ -36,31 +36,31 @@ describe('decide: the failure taxonomy of design.md onto BullMQ', () => {
     expect(decide(failure('retryable'), { ...spent, now: spent.now - 1 })).toEqual({ action: 'retry' })
   })
 
-  it('pauses for Retry-After on 429: default 1 s, capped at 60 s, and never dead-letters', () => {
-    expect(decide(failure('rate_limited'), window)).toEqual({ action: 'pause', delayMs: 1000 })
+  it('defers the job (not the queue) for Retry-After on 429: default 1 s, capped at 60 s, never dead-letters', () => {
+    expect(decide(failure('rate_limited'), window)).toEqual({ action: 'defer', delayMs: 1000 })
     expect(decide(failure('rate_limited', { retryAfterMs: 5000 }), window)).toEqual({
-      action: 'pause',
+      action: 'defer',
       delayMs: 5000,
     })
     expect(decide(failure('rate_limited', { retryAfterMs: 3_600_000 }), window)).toEqual({
-      action: 'pause',
+      action: 'defer',
       delayMs: MAX_RETRY_AFTER_MS,
     })
     const spent = { ...window, now: window.firstAttemptAt + 10 * window.retryWindowMs }
-    expect(decide(failure('rate_limited'), spent).action).toBe('pause')
+    expect(decide(failure('rate_limited'), spent).action).toBe('defer')
   })
 
-  it('pauses at least the default 1 s when Retry-After is 0 or a past HTTP-date (no 429 hot loop)', () => {
+  it('defers at least the default 1 s when Retry-After is 0 or a past HTTP-date (no 429 hot loop)', () => {
     const past = parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT')
     expect([parseRetryAfter('0'), past]).toEqual([0, 0])
     for (const retryAfterMs of [0, past, 1, 999]) {
       expect(decide(failure('rate_limited', { retryAfterMs }), window)).toEqual({
-        action: 'pause',
+        action: 'defer',
         delayMs: DEFAULT_RETRY_AFTER_MS,
       })
     }
     expect(decide(failure('rate_limited', { retryAfterMs: 1001 }), window)).toEqual({
-      action: 'pause',
+      action: 'defer',
       delayMs: 1001,
     })
   })

@@ -104,7 +104,7 @@ describe('the kinds', () => {
       expect(USERCOM_ERROR_KINDS).toContain(classifyStatus(status))
       expect(USERCOM_ERROR_KINDS).toContain(errorForStatus({ endpoint: 'x', status }, undefined).kind)
     }
-    expect(DEAD_LETTER_KINDS).toEqual(['forbidden', 'unauthorized', 'rejected'])
+    expect(DEAD_LETTER_KINDS).toEqual(['forbidden', 'unauthorized', 'rejected', 'invalid'])
   })
 
   it('isUsercomError refuses a plain object with a known code but a kind nobody declared', () => {
