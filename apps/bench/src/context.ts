@@ -213,6 +213,8 @@ export class BenchContext {
       INGEST_PORT: String(port),
       SEGMENT_WRITE_KEY: WRITE_KEY,
       LOG_LEVEL: APP_LOG_LEVEL,
+      // /metrics on a free port: a fixed one could be taken by another run on the machine.
+      INGEST_METRICS_PORT: '0',
       ...extra,
     }
   }

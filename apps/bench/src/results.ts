@@ -190,6 +190,23 @@ export interface TargetCheck {
   status: 'PASS' | 'MISS' | 'N/A'
 }
 
+/** Issue 20 and 18: /v1/track at 100 connections with and without linger, /v1/batch, event-loop delay. */
+export interface LingerSection {
+  trackConnections: number
+  track: {
+    lingerOn: HttpRun
+    lingerOff: HttpRun
+    /** A bare Fastify route doing one addBulk(1 job) per request. */
+    bareAddBulkRoute: HttpRun
+    /** 100 loops of addBulk(1 job). */
+    addBulkCeiling: AddBulkRun
+    lingerOnPctOfCeiling: number
+    lingerOffPctOfCeiling: number
+  }
+  batch: { ingest: HttpRun; addBulkCeiling: AddBulkRun; pctOfCeiling: number }
+  eventLoop: { batches: number; items: number; bodyBytes: number; maxDelayMs: number }
+}
+
 /** One round of one layout of the `cluster` section. */
 export interface ClusterRun {
   layout: string
@@ -235,6 +252,7 @@ export interface BenchResults {
   fuzz?: FuzzSection
   /** `--only consistency` (issue 14): identify-heavy throughput with consistency on vs off, clock bytes. */
   consistency?: ConsistencySection
+  linger?: LingerSection
   cluster?: ClusterSection
   targets: TargetCheck[]
   notes: string[]

@@ -14,12 +14,22 @@ import { runIngestSection } from './scenarios/ingest'
 import { runConsistencySection } from './scenarios/consistency'
 import { runClusterSection } from './scenarios/cluster'
 import { runFuzzSection } from './scenarios/fuzz'
+import { runLingerSection } from './scenarios/linger'
 import { runMemorySection } from './scenarios/memory'
 import { runWorkerSection } from './scenarios/worker'
 import { round } from './stats'
 import { checkTargets } from './targets'
 
-export const SECTIONS = ['ingest', 'worker', 'scale', 'memory', 'fuzz', 'consistency', 'cluster'] as const
+export const SECTIONS = [
+  'ingest',
+  'worker',
+  'scale',
+  'memory',
+  'fuzz',
+  'consistency',
+  'linger',
+  'cluster',
+] as const
 export type Section = (typeof SECTIONS)[number]
 
 export interface RunOptions {
@@ -194,6 +204,7 @@ async function runWithRedis(
     }
     if (options.sections.includes('memory')) results.memory = await runMemorySection(ctx)
     if (options.sections.includes('consistency')) results.consistency = await runConsistencySection(ctx)
+    if (options.sections.includes('linger')) results.linger = await runLingerSection(ctx)
     if (options.sections.includes('cluster')) results.cluster = await runClusterSection(ctx)
     const fuzz = fuzzSection(options, settings)
     if (fuzz !== undefined) results.fuzz = fuzz

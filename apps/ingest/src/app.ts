@@ -24,8 +24,8 @@ export interface BuildAppOptions {
    */
   producer: IngestProducer
   /**
-   * The metrics /metrics serves: `createIngestMetrics()`, the same set the producer records into
-   * (Redis up, enqueue durations, Redis errors), so that both show on one registry.
+   * The metrics the app records into: `createIngestMetrics()`, the same set the producer records into
+   * (Redis up, enqueue durations, Redis errors), served by `buildMetricsApp` on the metrics port.
    */
   metrics: IngestMetrics
   /** Clock for `receivedAt` (tests). */
@@ -35,7 +35,7 @@ export interface BuildAppOptions {
 }
 
 /**
- * The ingest HTTP app: Segment's Tracking API routes, /health/*, /metrics, put together from
+ * The ingest HTTP app: Segment's Tracking API routes and /health/*, put together from
  * `plugins/` (shutdown, body parser, Basic auth, request log, error answers) and `routes/`. Accepted
  * events go to `producer`; while it is down, event requests answer 503 and /health/ready 503.
  */
@@ -59,12 +59,19 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
 
   await app.register(gracefulClosePlugin)
   await app.register(cors, {
-    // Browser SDKs (analytics.js) post from any site. Allowed request headers are reflected from
-    // the preflight (Authorization, Content-Type, ...); credentials are allowed as no cookie is used.
-    origin: true,
-    credentials: true,
-    methods: ['GET', 'POST', 'OPTIONS'],
-    maxAge: 86_400,
+    // CORS on the tracking routes only (/v1/*: browser SDKs such as analytics.js post there from any
+    // site); /health/* answer without CORS headers. No credentials: the write key travels in the
+    // Authorization header or the body, never in a cookie. Allowed request headers are reflected from
+    // the preflight (Authorization, Content-Type, ...).
+    delegator: (request, callback) => {
+      const tracking = (request.url ?? '').startsWith('/v1/')
+      callback(null, {
+        origin: tracking,
+        credentials: false,
+        methods: ['POST', 'OPTIONS'],
+        maxAge: 86_400,
+      })
+    },
   })
   await app.register(bodyParserPlugin, { metrics })
   await app.register(authPlugin, { tenants: config.tenants })
@@ -77,8 +84,25 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     metrics,
     now: options.now ?? (() => new Date()),
     newMessageId: options.newMessageId,
+    maxBatchItems: config.ingest.maxBatchItems,
   })
   await app.register(healthRoutes, { producer })
-  await app.register(metricsRoutes, { metrics })
+  return app
+}
+
+/**
+ * The ingest's /metrics, on its own port (INGEST_METRICS_HOST, INGEST_METRICS_PORT), never on the
+ * public one: a browser write key does not reach it, and it can stay inside the cluster network.
+ */
+export async function buildMetricsApp(options: {
+  metrics: IngestMetrics
+  logger: Logger
+}): Promise<FastifyInstance> {
+  const baseLogger: FastifyBaseLogger = options.logger
+  const app = Fastify({
+    loggerInstance: baseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+  })
+  await app.register(metricsRoutes, { metrics: options.metrics })
   return app
 }

@@ -25,6 +25,12 @@ export const INGEST_ERRORS = {
     statusCode: 400,
     message: (what: 'batch' | 'array of events') => `The ${what} is empty`,
   },
+  /** More items than INGEST_MAX_BATCH_ITEMS (default 2,500) in a batch or webhook array. */
+  UCD_ERR_TOO_MANY_ITEMS: {
+    statusCode: 400,
+    message: (max: number, received: number) =>
+      `A batch may hold at most ${max} events; this one has ${received}: split it`,
+  },
   UCD_ERR_TOO_DEEP: {
     statusCode: 400,
     message: (maxDepth: number) => `Objects and arrays may nest at most ${maxDepth} levels deep`,
@@ -68,10 +74,12 @@ export const INGEST_ERRORS = {
   /** Redis did not acknowledge (down, slow, or not connected yet): the client should retry. */
   UCD_ERR_UNAVAILABLE: {
     statusCode: 503,
-    message: (cause: 'down' | 'timeout' = 'down') =>
+    message: (cause: 'down' | 'timeout' | 'full' = 'down') =>
       cause === 'timeout'
         ? 'Redis did not acknowledge in time; nothing was accepted, retry later'
-        : 'The event store (Redis) is unavailable; nothing was accepted, retry later',
+        : cause === 'full'
+          ? 'The event store (Redis) is full (at or near maxmemory); nothing was accepted, retry later'
+          : 'The event store (Redis) is unavailable; nothing was accepted, retry later',
   },
 } as const satisfies Record<`UCD_ERR_${string}`, ErrorSpec>
 

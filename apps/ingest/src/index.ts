@@ -1,4 +1,4 @@
-export { buildApp } from './app'
+export { buildApp, buildMetricsApp } from './app'
 export type { BuildAppOptions } from './app'
 export { INGEST_ROUTES, WEBHOOK_ROUTE } from './routes/tracking'
 export type { IngestRoute } from './request-state'

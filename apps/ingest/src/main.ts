@@ -1,6 +1,6 @@
 import { loadConfigOrExit } from '@ucd/config'
 import { createLogger } from '@ucd/logger'
-import { buildApp } from './app'
+import { buildApp, buildMetricsApp } from './app'
 import { createIngestMetrics } from './metrics'
 import { EventProducer } from './producer'
 
@@ -30,6 +30,8 @@ async function main(): Promise<void> {
     throw error
   })
 
+  const metricsApp = await buildMetricsApp({ metrics, logger })
+
   let stopping = false
   const shutdown = (signal: NodeJS.Signals): void => {
     if (stopping) return
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
     app
       .close()
       .then(() => producer.close())
+      .then(() => metricsApp.close())
       .then(
         () => {
           logger.info('stopped')
@@ -65,6 +68,16 @@ async function main(): Promise<void> {
   process.once('SIGTERM', shutdown)
   process.once('SIGINT', shutdown)
 
+  // /metrics on its own port. Not fatal when that port is taken: events are still accepted, and the
+  // error says why Prometheus finds nothing there.
+  await metricsApp.listen({ host: config.ingest.metricsHost, port: config.ingest.metricsPort }).then(
+    metricsAddress => logger.info({ metricsAddress }, 'ingest metrics listening'),
+    (error: unknown) =>
+      logger.error(
+        { err: error, port: config.ingest.metricsPort },
+        'could not listen for /metrics (INGEST_METRICS_PORT); continuing without it',
+      ),
+  )
   const address = await app.listen({ host: config.ingest.host, port: config.ingest.port })
   logger.info(
     { address, queuePrefix: config.queuePrefix, tenants: config.tenants.list.length },

@@ -20,6 +20,8 @@ export interface IngestMetrics {
   readonly bodyBytes: Histogram<'route' | 'encoding'>
   readonly redisErrors: Counter<'op'>
   readonly redisUp: Gauge
+  readonly flushRequests: Histogram
+  readonly flushEvents: Histogram
 }
 
 /** The ingest's metrics, in `registry` (a new one by default, never prom-client's global registry). */
@@ -55,13 +57,25 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
     }),
     redisErrors: new Counter({
       name: 'ucd_ingest_redis_errors_total',
-      help: 'Redis operations that failed or timed out, by operation (reserve, enqueue, commit, rollback)',
+      help: 'Redis operations that failed or timed out, by operation (reserve, enqueue, commit, rollback; full = refused because Redis memory is above INGEST_REDIS_MEMORY_HIGH_PERCENT)',
       labelNames: ['op'],
       registers: [registry],
     }),
     redisUp: new Gauge({
       name: 'ucd_ingest_redis_up',
       help: '1 while the producer connection to Redis is ready and the events queue is initialised',
+      registers: [registry],
+    }),
+    flushRequests: new Histogram({
+      name: 'ucd_ingest_flush_requests',
+      help: 'Requests whose events one Redis flush (reserve, addBulk, commit on one shard) carried: above 1 when INGEST_LINGER_MS gathers concurrent requests',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200],
+      registers: [registry],
+    }),
+    flushEvents: new Histogram({
+      name: 'ucd_ingest_flush_events',
+      help: 'Events one Redis flush carried (bounded by INGEST_LINGER_MAX_EVENTS unless one request has more)',
+      buckets: [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2500],
       registers: [registry],
     }),
   }

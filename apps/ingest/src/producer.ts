@@ -1,109 +1,93 @@
 import type { Config } from '@ucd/config'
 import type { Logger } from '@ucd/logger'
 import {
-  createEventsQueue,
+  createEventsQueues,
   createRedisConnection,
-  eventKeys,
-  type EventJobData,
+  shardOf,
+  routingKeyOf,
   type EventsQueue,
+  type RedisClient,
+  type RedisTarget,
+  type ShardedQueues,
 } from '@ucd/queue'
 import type { SegmentEvent } from '@ucd/segment'
-import type { Redis } from 'ioredis'
+import { Coalescer } from './coalescer'
 import { UnavailableError } from './errors'
+import { MemoryGuard } from './memory-guard'
 import type { IngestMetrics } from './metrics'
 import type { EnqueueResult, IngestProducer } from './producer-port'
-
-/**
- * Marker values: `0` while the request that set it is enqueueing, `1` once its job is in Redis.
- * Small integers, so Redis stores the value as a shared object (with `noeviction`): 138 bytes per
- * marker instead of 169 with a one-letter string (apps/bench).
- */
-const PENDING = '0'
-const COMMITTED = '1'
-/** A pending marker outlives its request only if the process dies mid-request; it then expires. */
-const PENDING_TTL_MS = 60_000
-
-/**
- * Reserve: for each key, `SET key 0 PX ttl NX`; answers per key 1 (set: this request owns it),
- * 2 (already committed: a duplicate) or 0 (another request's pending marker). One command per
- * request instead of two per event: the dedupe used to cost more CPU than the enqueue itself.
- */
-const RESERVE_LUA = `
-local out = {}
-for i, key in ipairs(KEYS) do
-  if redis.call('SET', key, ARGV[1], 'PX', ARGV[2], 'NX') then
-    out[i] = 1
-  elseif redis.call('GET', key) == ARGV[3] then
-    out[i] = 2
-  else
-    out[i] = 0
-  end
-end
-return out`
-
-/** Commit: `SET key 1 PX window` for each key, in one command. */
-const COMMIT_LUA = `
-for _, key in ipairs(KEYS) do
-  redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
-end
-return #KEYS`
-
-type MarkerCommands = {
-  ucdReserveMarkers(numKeys: number, ...args: Array<string | number>): Promise<number[]>
-  ucdCommitMarkers(numKeys: number, ...args: Array<string | number>): Promise<number>
-}
+import { defineMarkerScripts, writeShard, type ShardRequest } from './shard-writer'
 
 export interface EventProducerOptions {
-  redisUrl: string
-  /** BullMQ prefix of the events queue, also the prefix of the dedupe markers. */
+  /** One Redis (a URL or `{ kind: 'single' }`) or a Redis Cluster (`config.redis`). */
+  redis: string | RedisTarget
+  /** QUEUE_PREFIX: each shard's BullMQ prefix and dedupe marker prefix derive from it (`shardPrefix`). */
   prefix: string
-  /** Bound on each Redis command; the whole enqueue of a request is bounded by twice this. */
+  /** QUEUE_SHARDS: events go to shard `shardOf(tenant, userId ?? anonymousId)`; 1 keeps the unsharded keys. */
+  shards?: number
+  /** Bound on each Redis command; the whole enqueue of a request is bounded by twice this (plus the linger). */
   commandTimeoutMs: number
   /** messageId dedupe window; 0 turns dedupe off. */
   dedupeWindowMs: number
+  /** INGEST_LINGER_MS: how long concurrent requests' events are gathered into one flush; 0 = no gathering. */
+  lingerMs?: number
+  /** INGEST_LINGER_MAX_EVENTS: a flush starts at once when this many events wait for a shard. */
+  lingerMaxEvents?: number
+  /** INGEST_REDIS_MEMORY_HIGH_PERCENT: 503 "full" from this % of maxmemory on (100 = off). */
+  redisMemoryHighPercent?: number
+  /** How often the memory guard reads INFO memory (tests). */
+  memoryCheckIntervalMs?: number
   logger: Logger
   metrics: IngestMetrics
 }
 
 /**
  * Owns the ingest's one Redis connection (a fail-fast producer connection: no offline queue, bounded
- * commands, reconnecting in the background) and the events queue on it. The queue is created once
- * the connection is first ready, so the ingest starts, and answers 503, while Redis is down.
+ * commands, reconnecting in the background; an ioredis Cluster with REDIS_CLUSTER_NODES) and every
+ * shard's events queue on it. The queues are opened once the connection is first ready, so the
+ * ingest starts, and answers 503, while Redis is down.
  *
- * Dedupe: a small marker per (tenant, messageId) with a TTL, never a retained job. A request reserves
- * the markers of its events (`SET NX PX`, value `0`, one Lua script for all of them), adds the jobs
- * with one `addBulk`, then commits the markers (`1`, TTL = the window, one script again). Only a
- * committed marker makes a later event a duplicate, so a marker left behind by a failed or interrupted request never hides an event that was not enqueued;
- * if `addBulk` fails, the markers this request set are deleted.
+ * A request's events are split by shard. Per shard, a coalescer gathers the events of concurrent
+ * requests for up to INGEST_LINGER_MS and writes them with one reserve script, one `addBulk` and one
+ * commit script (`writeShard`: all keys of a flush are under the shard's hash tag, so one slot). A
+ * request is answered once every one of its shards' flushes is acknowledged; if one fails it gets 503
+ * (events of other shards may then be stored: the retry finds them committed, as duplicates).
  */
 export class EventProducer implements IngestProducer {
-  readonly connection: Redis
-  private readonly markers: MarkerCommands
-  private queue: EventsQueue | undefined
+  readonly connection: RedisClient
+  private queues: ShardedQueues<EventsQueue> | undefined
+  private coalescers: Array<Coalescer<ShardRequest, EnqueueResult>> = []
   private initializing: Promise<void> | undefined
   private closed = false
   private lastErrorLogAt = 0
   private retryTimer: NodeJS.Timeout | undefined
   private readonly inflight = new Set<Promise<void>>()
   private readonly options: EventProducerOptions
+  private readonly shards: number
   private readonly log: Logger
+  private readonly memory: MemoryGuard
 
   constructor(options: EventProducerOptions) {
     this.options = options
+    this.shards = options.shards ?? 1
     this.log = options.logger.child({ component: 'redis' })
-    this.connection = createRedisConnection(options.redisUrl, 'producer', {
+    this.connection = createRedisConnection(options.redis, 'producer', {
       commandTimeoutMs: options.commandTimeoutMs,
       connectionName: 'ucd-ingest',
     })
-    // EVALSHA, with EVAL when Redis does not know the script yet (after a restart).
-    this.connection.defineCommand('ucdReserveMarkers', { lua: RESERVE_LUA })
-    this.connection.defineCommand('ucdCommitMarkers', { lua: COMMIT_LUA })
-    this.markers = this.connection as unknown as MarkerCommands
+    defineMarkerScripts(this.connection)
+    this.memory = new MemoryGuard(
+      this.connection,
+      options.redisMemoryHighPercent ?? 100,
+      this.log,
+      options.memoryCheckIntervalMs,
+    )
+    this.memory.start()
     this.connection.on('error', (error: Error) => this.logRedisError(error))
     this.connection.on('ready', () => {
       this.log.info('Redis connection ready')
-      if (this.queue) this.options.metrics.redisUp.set(1)
-      else this.initQueue()
+      if (this.queues) this.options.metrics.redisUp.set(1)
+      else this.initQueues()
     })
     this.connection.on('close', () => {
       this.options.metrics.redisUp.set(0)
@@ -111,21 +95,29 @@ export class EventProducer implements IngestProducer {
     this.options.metrics.redisUp.set(0)
   }
 
-  /** The producer the ingest's settings describe (REDIS_URL, QUEUE_PREFIX, INGEST_REDIS_TIMEOUT_MS, DEDUPE_WINDOW_MINUTES). */
+  /**
+   * The producer the ingest's settings describe (REDIS_URL or REDIS_CLUSTER_NODES, QUEUE_PREFIX,
+   * QUEUE_SHARDS, INGEST_REDIS_TIMEOUT_MS, DEDUPE_WINDOW_MINUTES, INGEST_LINGER_MS, INGEST_LINGER_MAX_EVENTS,
+   * INGEST_REDIS_MEMORY_HIGH_PERCENT).
+   */
   static fromConfig(config: Config, logger: Logger, metrics: IngestMetrics): EventProducer {
     return new EventProducer({
-      redisUrl: config.redisUrl,
+      redis: config.redis,
       prefix: config.queuePrefix,
+      shards: config.queueShards,
       commandTimeoutMs: config.ingest.redisTimeoutMs,
       dedupeWindowMs: config.ingest.dedupeWindowMinutes * 60_000,
+      lingerMs: config.ingest.lingerMs,
+      lingerMaxEvents: config.ingest.lingerMaxEvents,
+      redisMemoryHighPercent: config.ingest.redisMemoryHighPercent,
       logger,
       metrics,
     })
   }
 
-  /** Connected and the events queue initialised: requests can be enqueued. */
+  /** Connected and the events queues initialised: requests can be enqueued. */
   get ready(): boolean {
-    return !this.closed && this.connection.status === 'ready' && this.queue !== undefined
+    return !this.closed && this.connection.status === 'ready' && this.queues !== undefined
   }
 
   /** Readiness: ready and Redis answers PING within the command timeout. */
@@ -139,19 +131,22 @@ export class EventProducer implements IngestProducer {
   }
 
   /**
-   * Dedupes `events` and adds one job per new event with one `addBulk`. Resolves only after Redis
-   * acknowledged the jobs; throws UnavailableError when Redis is not connected, fails, or takes longer
-   * than twice the command timeout (work still running then finishes or cleans up on its own).
+   * Dedupes `events` and adds one job per new event. Resolves only after Redis acknowledged the jobs
+   * of every shard they go to; throws UnavailableError when Redis is not connected, fails, is full,
+   * or takes longer than twice the command timeout (work still running then finishes on its own).
    */
   async enqueue(
     tenantId: string,
     events: readonly SegmentEvent[],
     receivedAt: string,
   ): Promise<EnqueueResult> {
-    const queue = this.queue
-    if (!this.ready || queue === undefined) throw new UnavailableError()
+    if (!this.ready || this.coalescers.length === 0) throw new UnavailableError()
+    if (this.memory.full) {
+      this.options.metrics.redisErrors.inc({ op: 'full' })
+      throw new UnavailableError('full')
+    }
     const started = process.hrtime.bigint()
-    const work = this.enqueueOn(queue, tenantId, events, receivedAt)
+    const work = this.submit(tenantId, events, receivedAt)
     // close() waits for these, so shutting down never cuts an enqueue in half.
     const tracked = work.then(
       () => undefined,
@@ -161,7 +156,10 @@ export class EventProducer implements IngestProducer {
     void tracked.then(() => this.inflight.delete(tracked))
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new UnavailableError('timeout')), this.options.commandTimeoutMs * 2)
+      timer = setTimeout(
+        () => reject(new UnavailableError('timeout')),
+        this.options.commandTimeoutMs * 2 + (this.options.lingerMs ?? 0),
+      )
     })
     try {
       const result = await Promise.race([work, deadline])
@@ -171,6 +169,7 @@ export class EventProducer implements IngestProducer {
       this.observe(started, 'error')
       // The loser of the race must not become an unhandled rejection.
       work.catch(() => undefined)
+      this.logRedisError(error)
       if (error instanceof UnavailableError) throw error
       throw new UnavailableError()
     } finally {
@@ -182,12 +181,14 @@ export class EventProducer implements IngestProducer {
     if (this.closed) return
     this.closed = true
     clearTimeout(this.retryTimer)
+    this.memory.stop()
+    for (const coalescer of this.coalescers) coalescer.flushNow()
     await Promise.all(this.inflight)
     await this.initializing?.catch(() => undefined)
-    const queue = this.queue
-    this.queue = undefined
-    if (queue)
-      await queue.close().catch((error: unknown) => this.log.warn({ err: error }, 'closing the queue'))
+    const queues = this.queues
+    this.queues = undefined
+    if (queues)
+      await queues.close().catch((error: unknown) => this.log.warn({ err: error }, 'closing the queues'))
     if (this.connection.status === 'ready') {
       await Promise.race([
         this.connection.quit().catch(() => undefined),
@@ -198,127 +199,88 @@ export class EventProducer implements IngestProducer {
     this.options.metrics.redisUp.set(0)
   }
 
+  /** Splits `events` by shard, submits each part to its shard's coalescer, merges the answers. */
+  private async submit(
+    tenantId: string,
+    events: readonly SegmentEvent[],
+    receivedAt: string,
+  ): Promise<EnqueueResult> {
+    if (this.shards === 1) return this.coalescers[0]!.submit({ tenantId, events, receivedAt })
+    const byShard = new Map<number, SegmentEvent[]>()
+    for (const event of events) {
+      const shard = shardOf(tenantId, routingKeyOf(event), this.shards)
+      const list = byShard.get(shard)
+      if (list) list.push(event)
+      else byShard.set(shard, [event])
+    }
+    const parts = await Promise.allSettled(
+      [...byShard].map(([shard, list]) =>
+        this.coalescers[shard]!.submit({ tenantId, events: list, receivedAt }),
+      ),
+    )
+    const result: EnqueueResult = { accepted: [], duplicates: [] }
+    for (const part of parts) {
+      if (part.status === 'rejected') throw part.reason
+      result.accepted.push(...part.value.accepted)
+      result.duplicates.push(...part.value.duplicates)
+    }
+    return result
+  }
+
   private observe(started: bigint, result: 'ok' | 'error'): void {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     this.options.metrics.enqueueSeconds.observe({ result }, seconds)
   }
 
-  private async enqueueOn(
-    queue: EventsQueue,
-    tenantId: string,
-    events: readonly SegmentEvent[],
-    receivedAt: string,
-  ): Promise<EnqueueResult> {
-    const { prefix, dedupeWindowMs } = this.options
-    // The same messageId twice in one request is one job (same job id) and one duplicate.
-    const seen = new Set<string>()
-    const unique: Array<{ event: SegmentEvent; jobId: string; dedupeKey: string }> = []
-    const duplicates: SegmentEvent[] = []
-    for (const event of events) {
-      if (seen.has(event.messageId)) duplicates.push(event)
-      else {
-        seen.add(event.messageId)
-        unique.push({ event, ...eventKeys(prefix, tenantId, event.messageId) })
-      }
-    }
-
-    let toEnqueue = unique
-    const owned: string[] = []
-    if (dedupeWindowMs > 0 && unique.length > 0) {
-      toEnqueue = []
-      let states: number[]
-      try {
-        states = await this.markers.ucdReserveMarkers(
-          unique.length,
-          ...unique.map(u => u.dedupeKey),
-          PENDING,
-          PENDING_TTL_MS,
-          COMMITTED,
-        )
-      } catch (error) {
-        this.options.metrics.redisErrors.inc({ op: 'reserve' })
-        throw error
-      }
-      unique.forEach((item, i) => {
-        const state = states[i]
-        if (state === 1) {
-          owned.push(item.dedupeKey)
-          toEnqueue.push(item)
-        } else if (state === 2) {
-          duplicates.push(item.event)
-        } else {
-          // Another request holds a pending marker (it may still fail): enqueue too; the job id
-          // makes both one job while it waits.
-          toEnqueue.push(item)
-        }
-      })
-    }
-    if (toEnqueue.length === 0) return { accepted: [], duplicates }
-
-    try {
-      await queue.addBulk(
-        toEnqueue.map(({ event, jobId }) => {
-          const data: EventJobData = { tenantId, event, receivedAt }
-          return { name: event.type, data, opts: { jobId } }
-        }),
-      )
-    } catch (error) {
-      this.options.metrics.redisErrors.inc({ op: 'enqueue' })
-      this.logRedisError(error)
-      if (owned.length > 0) {
-        await this.connection
-          .del(...owned)
-          .catch(() => this.options.metrics.redisErrors.inc({ op: 'rollback' }))
-      }
-      throw new UnavailableError()
-    }
-
-    const accepted = toEnqueue.map(item => item.event)
-    if (dedupeWindowMs > 0) {
-      // The jobs are in Redis: from here on the answer is 200 whatever happens to the markers.
-      try {
-        await this.markers.ucdCommitMarkers(
-          toEnqueue.length,
-          ...toEnqueue.map(item => item.dedupeKey),
-          COMMITTED,
-          dedupeWindowMs,
-        )
-      } catch (error) {
-        this.options.metrics.redisErrors.inc({ op: 'commit' })
-        this.log.warn(
-          { err: error },
-          'could not commit dedupe markers; a retry of these events may be enqueued twice',
-        )
-      }
-    }
-    return { accepted, duplicates }
-  }
-
-  private initQueue(): void {
-    if (this.queue !== undefined || this.initializing !== undefined || this.closed) return
-    const queue = createEventsQueue(this.connection, this.options.prefix)
-    queue.on('error', (error: Error) => this.logRedisError(error))
-    this.initializing = queue
-      .waitUntilReady()
+  private initQueues(): void {
+    if (this.queues !== undefined || this.initializing !== undefined || this.closed) return
+    const { prefix, dedupeWindowMs, metrics } = this.options
+    const queues = createEventsQueues(this.connection, prefix, this.shards)
+    for (const { queue } of queues.list) queue.on('error', (error: Error) => this.logRedisError(error))
+    this.initializing = Promise.all(queues.list.map(({ queue }) => queue.waitUntilReady()))
       .then(async () => {
         if (this.closed) {
-          await queue.close()
+          await queues.close()
           return
         }
-        this.queue = queue
-        this.options.metrics.redisUp.set(1)
-        this.log.info({ prefix: this.options.prefix }, 'events queue ready')
+        this.coalescers = queues.list.map(
+          shard =>
+            new Coalescer<ShardRequest, EnqueueResult>({
+              lingerMs: this.options.lingerMs ?? 0,
+              maxItems: this.options.lingerMaxEvents ?? 500,
+              size: request => request.events.length,
+              flush: requests =>
+                writeShard(
+                  {
+                    connection: this.connection,
+                    prefix: shard.prefix,
+                    queue: shard.queue,
+                    dedupeWindowMs,
+                    metrics,
+                    log: this.log,
+                  },
+                  requests,
+                ),
+              onFlush: (requests, items) => {
+                metrics.flushRequests.observe(requests)
+                metrics.flushEvents.observe(items)
+              },
+            }),
+        )
+        this.queues = queues
+        metrics.redisUp.set(1)
+        this.log.info({ prefix, shards: this.shards }, 'events queues ready')
       })
       .catch(async (error: unknown) => {
-        this.log.warn({ err: error }, 'events queue could not initialise; retrying when Redis is back')
-        await queue.close().catch(() => undefined)
+        this.log.warn({ err: error }, 'events queues could not initialise; retrying when Redis is back')
+        await queues.close().catch(() => undefined)
       })
       .finally(() => {
         this.initializing = undefined
         // Redis may have come back while this attempt was failing: try again in a moment.
-        if (this.queue === undefined && !this.closed) {
+        if (this.queues === undefined && !this.closed) {
           this.retryTimer = setTimeout(() => {
-            if (this.connection.status === 'ready') this.initQueue()
+            if (this.connection.status === 'ready') this.initQueues()
           }, 1000)
           this.retryTimer.unref()
         }
@@ -329,6 +291,7 @@ export class EventProducer implements IngestProducer {
     const now = Date.now()
     if (now - this.lastErrorLogAt < 10_000) return
     this.lastErrorLogAt = now
-    this.log.warn({ err: error }, 'Redis error (the ingest answers 503 until Redis is back)')
+    const cause = error instanceof Error && error.cause !== undefined ? error.cause : error
+    this.log.warn({ err: cause }, 'Redis error (the ingest answers 503 until Redis is back)')
   }
 }

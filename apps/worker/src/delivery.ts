@@ -66,12 +66,15 @@ export const usercomDelivery: DeliveryPortFactory = (tenant, { config, redis, me
     redis,
     keyPrefix: { prefix, shards: config.queueShards },
     identityTtlSeconds: config.worker.identityCacheTtlSeconds,
+    identityMappingTtlSeconds: config.worker.identityMappingTtlSeconds,
     attributeTtlSeconds: config.worker.attributeCacheTtlSeconds,
     planOptions: {
       screens: tenant.screens,
+      mergeAnonymous: tenant.mergeAnonymous,
       ...(tenant.pageDomain === undefined ? {} : { pageDomain: tenant.pageDomain }),
     },
     onInDoubt: outcome => metrics.inDoubtSteps.inc({ outcome, tenant: tenant.id }),
+    onMerge: outcome => metrics.identityMerges.inc({ tenant: tenant.id, outcome }),
     logger, // the executor binds tenantId itself
     // Per-user consistency: clocks outlive every retry and every replay of a dead-letter record.
     consistency: config.worker.consistency

@@ -74,6 +74,12 @@ export function createWorkerMetrics(queues: { shards: readonly ShardQueues[] }) 
     labelNames: ['tenant'] as const,
     registers: [registry],
   })
+  const identityMerges = new Counter({
+    name: 'ucd_worker_identity_merges_total',
+    help: 'Anonymous → identified merge steps by tenant and outcome (merged, nothing_to_merge, already_mapped, refused_conflict)',
+    labelNames: ['tenant', 'outcome'] as const,
+    registers: [registry],
+  })
   const lag = new Histogram({
     name: 'ucd_delivery_lag_seconds',
     help: 'Time from ingest (receivedAt) to delivery to User.com',
@@ -148,6 +154,7 @@ export function createWorkerMetrics(queues: { shards: readonly ShardQueues[] }) 
     deadLettered,
     dropped,
     staleDropped,
+    identityMerges,
     lag,
   }
 }

@@ -57,7 +57,7 @@ export function printBanner(
   } else {
     say(row('  User.com', `${workerConfig.tenants.list.map(t => t.usercom?.baseUrl ?? '?').join(', ')}`))
   }
-  say(row('  Metrics', `${info.ingest.url}/metrics   (ingest)`))
+  say(row('  Metrics', `${info.ingest.metricsUrl}/metrics   (ingest)`))
   for (const worker of info.workers) say(row('', `${worker.metricsUrl}/metrics   (${worker.name})`))
   say(row('  Queue stats', `${admin} pnpm admin stats`))
   say(row('  Dead-letter queue', `${admin} pnpm admin dlq list`))

@@ -41,7 +41,7 @@ export function checkPreviousStack(
       'UCD_ERR_STACK_RUNNING',
       `A local stack is already running from ${shown(dir)} (launcher pid ${info.launcherPid}, ingest ${info.ingest.url}).\n` +
         `Stop it first (Ctrl-C in its terminal, or kill ${info.launcherPid}), or run a second one with its own ` +
-        'LOCAL_STACK_DIR (and ports: INGEST_PORT=0 SIM_PORT=0 METRICS_PORT=0 pick free ones).',
+        'LOCAL_STACK_DIR (and ports: INGEST_PORT=0 INGEST_METRICS_PORT=0 SIM_PORT=0 METRICS_PORT=0 pick free ones).',
     )
   }
   const leftovers = info.processes.filter(p => processExists(p.pid) && isLeftover(p, commandOf(p.pid)))

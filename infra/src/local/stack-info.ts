@@ -29,7 +29,8 @@ export const StackInfoSchema = z.object({
     dir: z.string().optional(),
   }),
   queuePrefix: z.string(),
-  ingest: z.object({ url: z.string(), port: z.number().int() }),
+  /** The public ingest (url, port) and its /metrics server (its own port). */
+  ingest: z.object({ url: z.string(), port: z.number().int(), metricsUrl: z.string() }),
   simulator: z
     .object({
       origin: z.string(),

@@ -3,13 +3,15 @@ import { choosePort, type ChosenPort } from './ports'
 
 /** How many workers the local stack runs. */
 export const WORKER_COUNT = 2
-export const DEFAULT_PORTS = { ingest: 8080, simulator: 4010, metrics: 9464 } as const
+export const DEFAULT_PORTS = { ingest: 8080, ingestMetrics: 9463, simulator: 4010, metrics: 9464 } as const
 
 export interface StackPorts {
   ingestHost: string
   metricsHost: string
   simHost: string
   ingestPort: number
+  /** The ingest's /metrics (its own port, never the public one). */
+  ingestMetricsPort: number
   /** Undefined when the stack runs against a real User.com. */
   simPort: number | undefined
   /** One per worker. */
@@ -47,6 +49,18 @@ export async function chooseStackPorts(
       taken,
     ),
   )
+  const ingestMetricsPort = note(
+    await choosePort(
+      {
+        what: "the ingest's metrics",
+        variable: 'INGEST_METRICS_PORT',
+        value: env.INGEST_METRICS_PORT,
+        defaultPort: DEFAULT_PORTS.ingestMetrics,
+        host: metricsHost,
+      },
+      taken,
+    ),
+  )
   const simPort = simulator
     ? note(
         await choosePort(
@@ -79,5 +93,5 @@ export async function chooseStackPorts(
       ),
     )
   }
-  return { ingestHost, metricsHost, simHost, ingestPort, simPort, metricsPorts, notes }
+  return { ingestHost, metricsHost, simHost, ingestPort, ingestMetricsPort, simPort, metricsPorts, notes }
 }

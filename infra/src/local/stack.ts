@@ -160,7 +160,7 @@ export function startStack(options: StackOptions): StackHandle {
 
     // Ports: each free (or said why not) before anything listens.
     const taken = new Set<number>()
-    const { ingestHost, metricsHost, simHost, ingestPort, simPort, metricsPorts, notes } =
+    const { ingestHost, metricsHost, simHost, ingestPort, ingestMetricsPort, simPort, metricsPorts, notes } =
       await chooseStackPorts(env, plan.mode === 'simulator', taken)
     let redisPort: number | undefined
     if (redisChoice.kind === 'server') {
@@ -189,7 +189,13 @@ export function startStack(options: StackOptions): StackHandle {
     } else {
       Object.assign(common, plan.env)
     }
-    const ingestEnv = { ...common, INGEST_HOST: ingestHost, INGEST_PORT: String(ingestPort) }
+    const ingestEnv = {
+      ...common,
+      INGEST_HOST: ingestHost,
+      INGEST_PORT: String(ingestPort),
+      INGEST_METRICS_HOST: metricsHost,
+      INGEST_METRICS_PORT: String(ingestMetricsPort),
+    }
     const workerEnvs = metricsPorts.map(port => ({
       ...common,
       METRICS_HOST: metricsHost,
@@ -280,7 +286,11 @@ export function startStack(options: StackOptions): StackHandle {
         ...(tempRedisDir ? { dir: tempRedisDir } : {}),
       },
       queuePrefix,
-      ingest: { url: ingestUrl, port: ingestPort },
+      ingest: {
+        url: ingestUrl,
+        port: ingestPort,
+        metricsUrl: `http://${reachableHost(metricsHost)}:${ingestMetricsPort}`,
+      },
       simulator:
         simOrigin === undefined || plan.mode !== 'simulator'
           ? null

@@ -35,6 +35,17 @@ export const INGEST = {
   redisTimeoutMs: variable('INGEST_REDIS_TIMEOUT_MS', int(50, 60_000).default(800)),
   /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy); false = none. */
   trustProxy: variable('INGEST_TRUST_PROXY', trustProxy().default(false)),
+  /** How long concurrent requests' events are gathered into one Redis flush per shard; 0 = off. */
+  lingerMs: variable('INGEST_LINGER_MS', int(0, 1000).default(1)),
+  /** A flush starts at once when this many events wait for one shard. */
+  lingerMaxEvents: variable('INGEST_LINGER_MAX_EVENTS', int(1, 100_000).default(500)),
+  /** Items a batch request may hold (/v1/batch, /v1/import, /v1/b, /v1/webhook); more answers 400. */
+  maxBatchItems: variable('INGEST_MAX_BATCH_ITEMS', int(1, 100_000).default(2500)),
+  /** The ingest's /metrics, on its own port (not the public one): the ingest's METRICS_HOST/METRICS_PORT. */
+  metricsHost: variable('INGEST_METRICS_HOST', text().default('0.0.0.0')),
+  metricsPort: variable('INGEST_METRICS_PORT', int(0, 65535).default(9463)),
+  /** From this % of Redis maxmemory on, the ingest answers 503 (the rest is the workers' headroom); 100 = off. */
+  redisMemoryHighPercent: variable('INGEST_REDIS_MEMORY_HIGH_PERCENT', int(1, 100).default(90)),
 }
 
 export const WORKER = {
@@ -58,6 +69,11 @@ export const WORKER = {
   lockDurationMs: variable('WORKER_LOCK_DURATION_MS', int(1000, 3_600_000).default(30_000)),
   stalledIntervalMs: variable('WORKER_STALLED_INTERVAL_MS', int(500, 3_600_000).default(30_000)),
   identityCacheTtlSeconds: variable('IDENTITY_CACHE_TTL_SECONDS', int(1, 30 * 86_400).default(86_400)),
+  /** How long an anonymousId → userId mapping (and the anonymous visitor's merge state) is kept. */
+  identityMappingTtlSeconds: variable(
+    'IDENTITY_MAPPING_TTL_SECONDS',
+    int(60, 365 * 86_400).default(30 * 86_400),
+  ),
   attributeCacheTtlSeconds: variable('ATTRIBUTE_CACHE_TTL_SECONDS', int(1, 86_400).default(300)),
   metricsHost: variable('METRICS_HOST', text().default('0.0.0.0')),
   metricsPort: variable('METRICS_PORT', int(0, 65535).default(9464)),
@@ -141,6 +157,11 @@ const TENANT_SETTINGS = {
     .optional(),
   /** `event`: screen calls become event occurrences (`Viewed <name> Screen`); `off` (default): not delivered. */
   screens: z.enum(['off', 'event'], { error: 'must be "event" or "off"' }).default('off'),
+  /**
+   * Anonymous → identified merge (and alias): an event with both ids merges the user this product created
+   * from the anonymousId's anonymous calls into the userId's user, once. Merges cannot be undone.
+   */
+  mergeAnonymous: z.boolean({ error: 'must be true or false' }).default(true),
 }
 
 /** An origin: `https://host[:port]` and nothing else (a trailing `/` is allowed). */

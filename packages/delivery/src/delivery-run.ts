@@ -8,6 +8,8 @@ import type { OnInDoubt } from './in-doubt'
 import { eventClock, type Clock } from './consistency/clock'
 import type { Consistency } from './consistency/consistency'
 import type { BodyRejected, ReplanReason, StepContext } from './steps/context'
+import type { MergeOutcome } from './identity/merge'
+import type { AnonymousVisitors } from './identity/visitors'
 import type { AttributeCreator } from './steps/ensure-attribute'
 import { runStep } from './steps/index'
 import { PartialAcceptance } from './steps/partial-acceptance'
@@ -45,6 +47,9 @@ export interface DeliveryServices {
   attributes: AttributeCreator
   /** The tenant's planning settings, the same for every plan of every delivery. */
   planOptions: PlanOptions
+  /** Anonymous visitors' identity state; undefined when the tenant does not merge (mergeAnonymous). */
+  visitors?: AnonymousVisitors
+  onMerge?: (outcome: MergeOutcome) => void
   now: () => number
   /** Told of every lookup of an in-doubt step (metrics). */
   onInDoubt?: OnInDoubt
@@ -71,18 +76,57 @@ export class DeliveryRun {
   private readonly partial = new PartialAcceptance()
   /** The catalog the current plan was made with (to make it again without refused fields). */
   private planCatalog: CatalogSnapshot['attributes'] = []
+  private planOptions: PlanOptions
 
   constructor(
     private readonly services: DeliveryServices,
-    private readonly event: SegmentEvent,
+    private event: SegmentEvent,
     private readonly checkpoints: CheckpointLog,
   ) {
     this.startedAt = services.now()
     this.clock = eventClock(event)
+    this.planOptions = services.planOptions
   }
 
   /** Runs the delivery; returns the plan that ran last. Throws the failure of the step that failed. */
   async run(): Promise<Plan> {
+    const lease = await this.enterAnonymous()
+    try {
+      return await this.runPlanned()
+    } finally {
+      if (lease !== undefined) await this.leaveAnonymous(lease)
+    }
+  }
+
+  /**
+   * An anonymous-only event of a tenant that merges: when its anonymousId maps to a userId, it is
+   * delivered to that user (as if it carried the userId); otherwise it takes a lease that holds back
+   * the visitor's merge until this delivery is over, and the anonymousId is marked as one this product
+   * made a user from. Returns the anonymousId whose lease to give back.
+   */
+  private async enterAnonymous(): Promise<string | undefined> {
+    const { visitors, logger } = this.services
+    const { userId, anonymousId, messageId } = this.event
+    if (visitors === undefined || userId !== undefined || anonymousId === undefined) return undefined
+    const mapped = await visitors.enter(anonymousId, messageId)
+    if (mapped === null) return anonymousId
+    logger?.debug({ messageId }, 'anonymousId maps to an identified user: delivered to that user')
+    this.event = { ...this.event, userId: mapped }
+    // The mapping exists already: this event has nothing to merge.
+    this.planOptions = { ...this.planOptions, mergeAnonymous: false }
+    return undefined
+  }
+
+  private async leaveAnonymous(anonymousId: string): Promise<void> {
+    try {
+      await this.services.visitors?.leave(anonymousId, this.event.messageId)
+    } catch (error) {
+      // The lease expires by itself; only a merge waits a little longer.
+      this.services.logger?.warn({ err: error }, 'could not give back an anonymous delivery lease')
+    }
+  }
+
+  private async runPlanned(): Promise<Plan> {
     let plan = await this.planWithCatalog()
     if (plan.skipped !== undefined) return plan
     if (this.catalogPredatesDelivery() && this.createsAttributes(plan)) {
@@ -119,7 +163,7 @@ export class DeliveryRun {
   /** This event's plan with `catalog` and the tenant's planning settings, minus what 400s refused. */
   private plan(catalog: CatalogSnapshot['attributes']): Plan {
     this.planCatalog = catalog
-    return this.partial.apply(planEvent(this.event, catalog, this.services.planOptions))
+    return this.partial.apply(planEvent(this.event, catalog, this.planOptions))
   }
 
   /** The plan, from the cached catalog for events that use one. */
@@ -199,7 +243,7 @@ export class DeliveryRun {
 
   /** Runs the plan's steps in order, skipping those checkpointed; stops when one asks for a re-plan. */
   private async runSteps(plan: Plan): Promise<RunOutcome> {
-    const { client, users, attributes, now, onInDoubt, logger } = this.services
+    const { client, users, attributes, now, onInDoubt, visitors, onMerge, logger } = this.services
     const context: StepContext = {
       client,
       users,
@@ -208,6 +252,8 @@ export class DeliveryRun {
       plan,
       now,
       ...(onInDoubt ? { onInDoubt } : {}),
+      ...(visitors ? { visitors } : {}),
+      ...(onMerge ? { onMerge } : {}),
       ...(logger ? { logger } : {}),
     }
     for (const step of plan.steps) {

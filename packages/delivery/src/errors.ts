@@ -6,6 +6,8 @@ export type DeferReason =
   | 'user_locked'
   /** User.com answered 429 for this tenant: its deliveries wait until the pause ends. */
   | 'tenant_rate_limited'
+  /** Deliveries of the anonymous visitor about to be merged are still in flight: the merge waits for them. */
+  | 'anonymous_in_flight'
 
 /**
  * The delivery cannot go on now and should be tried again in `delayMs`. Nothing failed: the worker

@@ -14,6 +14,8 @@ import {
 import { DeliveryRun, type DeliveryServices } from './delivery-run'
 import { IdentityCache } from './identity-cache'
 import type { OnInDoubt } from './in-doubt'
+import type { MergeOutcome } from './identity/merge'
+import { AnonymousVisitors } from './identity/visitors'
 import { tenantKey, type KeyBase } from './keys'
 import { AttributeCreator } from './steps/ensure-attribute'
 import { UserResolver } from './user-resolver'
@@ -36,8 +38,14 @@ export interface ExecutorOptions {
   keyPrefix: KeyBase
   identityTtlSeconds: number
   attributeTtlSeconds: number
-  /** The tenant's planning settings (tenants file): `pageDomain`, `screens`. */
+  /** The tenant's planning settings (tenants file): `pageDomain`, `screens`, `mergeAnonymous`. */
   planOptions?: PlanOptions
+  /** IDENTITY_MAPPING_TTL_SECONDS: anonymous visitors' state (`<keyPrefix>:<tenantId>:anon:<sha256>`). Default 30 days. */
+  identityMappingTtlSeconds?: number
+  /** How long an anonymous-only delivery holds its visitor's merge back at most (default 120 000 ms). */
+  anonymousLeaseMs?: number
+  /** Told the outcome of every merge step (the worker's `ucd_worker_identity_merges_total`). */
+  onMerge?: (outcome: MergeOutcome) => void
   logger?: Logger
   /** In-process identity LRU: entries and TTL (defaults 10 000 and 30 s). */
   localIdentityMaxEntries?: number
@@ -118,12 +126,26 @@ export function createExecutor(options: ExecutorOptions): Executor {
           tenantId,
           ...withLogger,
         })
+  const planOptions = options.planOptions ?? {}
+  const visitors =
+    planOptions.mergeAnonymous === true
+      ? new AnonymousVisitors({
+          redis: options.redis,
+          keyPrefix: options.keyPrefix,
+          tenantId,
+          ttlSeconds: options.identityMappingTtlSeconds ?? 30 * 86_400,
+          leaseMs: options.anonymousLeaseMs ?? 120_000,
+          now,
+        })
+      : undefined
   const services: DeliveryServices = {
     client,
     catalog,
     users: new UserResolver({ client, identities, ...withLogger }),
     attributes: new AttributeCreator({ client, catalog, now, ...withLogger }),
-    planOptions: options.planOptions ?? {},
+    planOptions,
+    ...(visitors ? { visitors } : {}),
+    ...(options.onMerge ? { onMerge: options.onMerge } : {}),
     now,
     ...(options.onInDoubt ? { onInDoubt: options.onInDoubt } : {}),
     ...withLogger,

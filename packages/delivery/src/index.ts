@@ -11,3 +11,4 @@ export { STALE_REASON, compareClocks, eventClock, formatClock, parseClock } from
 export type { Clock } from './consistency/clock'
 export { DEFAULT_CLOCK_TTL_SECONDS, DEFAULT_LOCK_TTL_MS } from './consistency/consistency'
 export type { ConsistencySettings } from './consistency/consistency'
+export type { MergeOutcome } from './identity/merge'

@@ -10,10 +10,13 @@ import { shardOf, shardPrefix } from '@ucd/queue'
 export type TenantKeyKind = 'catalog'
 
 /**
+/**
  * What a per-user key holds: `id` is the identity cache entry (`{ id, user_key? }`), `clock` the hash of
- * per-field clocks (field → `<eventTimeMs>:<messageId>`), `lock` the user's consistency lock (owner token).
+ * per-field clocks (field → `<eventTimeMs>:<messageId>`), `lock` the user's consistency lock (owner token),
+ * `anon` an anonymous visitor's identity state (a hash: the userId it maps to, whether this product made a
+ * user from its anonymous calls, the merge state, leases of its deliveries in flight; identity/visitors.ts).
  */
-export type UserKeyKind = 'id' | 'clock' | 'lock'
+export type UserKeyKind = 'id' | 'clock' | 'lock' | 'anon'
 
 /** What a per-company key holds: `clock` and `lock` as for a user. */
 export type CompanyKeyKind = 'clock' | 'lock'

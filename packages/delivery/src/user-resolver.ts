@@ -58,6 +58,11 @@ export class UserResolver {
     await identities.set(customId, cached?.id === id ? { ...cached, id } : { id })
   }
 
+  /** Drops a user from the identity cache (it was merged away). */
+  async forget(customId: string): Promise<void> {
+    await this.options.identities.invalidate(customId)
+  }
+
   /**
    * Runs a call that addresses the user (by id or user_key): the user of the checkpoints, else resolved
    * (and checkpointed as `user`). When the call says that user is gone (`stale`: a 404, a refused

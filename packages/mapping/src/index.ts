@@ -12,6 +12,7 @@ export {
   CreatePageViewOpSchema,
   UpsertCompanyOpSchema,
   AddCompanyMemberOpSchema,
+  MergeUsersOpSchema,
   CreatedValueTypeSchema,
   DroppedSchema,
   PlanSchema,

@@ -130,6 +130,22 @@ export const AddCompanyMemberOpSchema = z.object({
   customId: z.string(),
 })
 
+/**
+ * Anonymous → identified (an event with both ids, or `alias`): merge the user this product created from
+ * `anonymousId`'s anonymous calls into the user with `custom_id = customId` (`POST /users/merge/`), once
+ * per anonymous visitor, and remember anonymousId → customId. Never merges a user that was not created
+ * from anonymous calls, nor an anonymousId already mapped to another user (packages/delivery, identity/).
+ * Result: `{ outcome }`.
+ */
+export const MergeUsersOpSchema = z.object({
+  op: z.literal('merge_users'),
+  key: z.literal('merge'),
+  /** The identified user (the merge's parent): `userId`. */
+  customId: z.string(),
+  /** The anonymous visitor's id: `anonymousId`, or an alias's `previousId`. */
+  anonymousId: z.string(),
+})
+
 export const OperationSchema = z.discriminatedUnion('op', [
   EnsureAttributeOpSchema,
   UpsertUserOpSchema,
@@ -138,6 +154,7 @@ export const OperationSchema = z.discriminatedUnion('op', [
   CreatePageViewOpSchema,
   UpsertCompanyOpSchema,
   AddCompanyMemberOpSchema,
+  MergeUsersOpSchema,
 ])
 export type Operation = z.infer<typeof OperationSchema>
 export type OperationKind = Operation['op']
@@ -157,7 +174,7 @@ export const PlanSchema = z.object({
   customId: z.string(),
   steps: z.array(OperationSchema),
   dropped: z.array(DroppedSchema),
-  /** Set when the event is not delivered at all (alias; screen unless delivered as events): why. `steps` is then empty. */
+  /** Set when the event is not delivered at all (screen unless delivered as events; alias unless merging): why. `steps` is then empty. */
   skipped: z.string().optional(),
 })
 export type Plan = z.infer<typeof PlanSchema>

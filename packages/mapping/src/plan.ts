@@ -22,14 +22,28 @@ export const PlanOptionsSchema = z.object({
   pageDomain: z.string().optional(),
   /** `event`: screen calls become event occurrences (`Viewed <name> Screen`); `off` (default): not delivered. */
   screens: z.enum(['off', 'event']).optional(),
+  /**
+   * `true`: an event with both `userId` and `anonymousId` ends with a `merge_users` step, and `alias`
+   * is delivered as one. Absent or `false`: neither (tenants default to `true` in @ucd/config).
+   */
+  mergeAnonymous: z.boolean().optional(),
 })
 export type PlanOptions = z.infer<typeof PlanOptionsSchema>
 
 /** Why screen and alias calls are not delivered. */
 export const SKIP_REASONS = {
   screen: 'screen calls are not delivered unless the tenant sets screens: "event"',
-  alias: 'alias calls are not delivered: User.com accepts identify, track, page and group',
+  alias: 'alias calls are delivered only when the tenant sets mergeAnonymous (a merge)',
+  aliasSelf: 'alias of an id to itself: nothing to merge',
 } as const
+
+/** The merge step of an event that carries both ids (when the tenant merges), else nothing. */
+function mergeSteps(event: SegmentEvent, options: PlanOptions): Operation[] {
+  const { userId, anonymousId } = event
+  if (options.mergeAnonymous !== true || userId === undefined || anonymousId === undefined) return []
+  if (userId === anonymousId) return []
+  return [{ op: 'merge_users', key: 'merge', customId: userId, anonymousId }]
+}
 
 /** Segment's name for a screen view as an event (as its destinations name them; page: "Viewed <name> Page"). */
 export function screenEventName(event: ScreenEvent): string {
@@ -72,7 +86,9 @@ export function planEvent(event: SegmentEvent, catalog: AttributeCatalog, option
     eventType: event.type,
     messageId: event.messageId,
     customId,
-    steps,
+    // Last: the event's own data lands first; a merge that has to wait does not hold it back.
+    steps:
+      skipped === undefined && event.type !== 'alias' ? [...steps, ...mergeSteps(event, options)] : steps,
     dropped,
     ...(skipped === undefined ? {} : { skipped }),
   })
@@ -136,7 +152,12 @@ export function planEvent(event: SegmentEvent, catalog: AttributeCatalog, option
         ),
       )
     case 'alias':
-      return plan([], SKIP_REASONS.alias)
+      if (options.mergeAnonymous !== true) return plan([], SKIP_REASONS.alias)
+      if (event.previousId === customId) return plan([], SKIP_REASONS.aliasSelf)
+      return plan([
+        { op: 'resolve_user', key: 'user', customId, needUserKey: false },
+        { op: 'merge_users', key: 'merge', customId, anonymousId: event.previousId },
+      ])
     default:
       return plan([], 'unknown event type')
   }

@@ -14,7 +14,7 @@ export interface SpawnAppOptions {
   readyUrl?: string
   /** ... or when the combined output matches this. */
   readyPattern?: RegExp
-  /** How long to wait for readiness (default 20 s). */
+  /** How long to wait for readiness (default 60 s: a loaded CI machine starts Node slowly). */
   readyTimeoutMs?: number
 }
 
@@ -102,7 +102,7 @@ export async function spawnApp(options: SpawnAppOptions): Promise<AppProcess> {
     kill: () => stop('SIGKILL'),
   }
 
-  const timeoutMs = options.readyTimeoutMs ?? 20_000
+  const timeoutMs = options.readyTimeoutMs ?? 60_000
   const deadline = Date.now() + timeoutMs
   let exited = false
   void exitPromise.then(() => (exited = true))

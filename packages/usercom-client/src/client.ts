@@ -19,6 +19,7 @@ import {
   AttributesPageSchema,
   CreateEventResultSchema,
   CreateSiteViewResultSchema,
+  MergeUsersResultSchema,
   UpsertUserResultSchema,
   UserEventsPageSchema,
   UsercomCompanySchema,
@@ -32,6 +33,7 @@ import {
   type CreateEventResult,
   type CreateSiteViewBody,
   type CreateSiteViewResult,
+  type MergeUsersResult,
   type UpsertUserBody,
   type UpsertUserResult,
   type UsercomAttribute,
@@ -73,10 +75,7 @@ export interface UsercomClient {
   upsertUser(body: UpsertUserBody): Promise<UpsertUserResult>
   /** `GET /users/:id/`; null when there is none (404). */
   getUser(id: number): Promise<UsercomUser | null>
-  /**
-   * `GET /users-by-id/:custom_id/`; null when there is none (404). Not called by delivery yet: kept for
-   * the anonymous → identified merge (issue 16), which looks both users up by custom id before merging.
-   */
+  /** `GET /users-by-id/:custom_id/`; null when there is none (404). */
   getUserByCustomId(customId: string): Promise<UsercomUser | null>
   /**
    * `GET /users-by-id/:custom_id/events/`: one page of the user's event occurrences; `page` is a `next`
@@ -100,6 +99,11 @@ export interface UsercomClient {
   updateCompanyByCustomId(customId: string, body: CompanyBody): Promise<UsercomCompany | null>
   /** `POST /companies/:id/add_member/` (idempotent). */
   addCompanyMember(companyId: number, body: AddMemberBody): Promise<AddMemberResult>
+  /**
+   * `POST /users/merge/ { parent, users_list }`: the users of `childIds` are merged into `parentId` and
+   * are gone afterwards (the parent's values win, then those of the lowest id). Cannot be undone.
+   */
+  mergeUsers(parentId: number, childIds: readonly number[]): Promise<MergeUsersResult>
   /** Destroys the keep-alive sockets. */
   close(): void
 }
@@ -117,6 +121,7 @@ export const ENDPOINTS = {
   getCompanyByCustomId: 'GET /companies-by-id/:custom_id/',
   updateCompanyByCustomId: 'PUT /companies-by-id/:custom_id/',
   addCompanyMember: 'POST /companies/:id/add_member/',
+  mergeUsers: 'POST /users/merge/',
 } as const
 export type UsercomEndpoint = (typeof ENDPOINTS)[keyof typeof ENDPOINTS]
 
@@ -405,6 +410,24 @@ export function createUsercomClient(options: UsercomClientOptions): UsercomClien
         body,
         schema: AddMemberResultSchema,
       }),
+    async mergeUsers(parentId, childIds) {
+      const endpoint = ENDPOINTS.mergeUsers
+      const parent = Number(idSegment(parentId, endpoint))
+      const children = childIds.map(id => Number(idSegment(id, endpoint)))
+      if (children.length === 0 || children.includes(parent) || new Set(children).size !== children.length) {
+        throw new UsercomRejectedError({
+          endpoint,
+          response: 'merge needs other, distinct users than the parent',
+        })
+      }
+      return request({
+        method: 'POST',
+        endpoint,
+        url: 'users/merge/',
+        body: { parent, users_list: children },
+        schema: MergeUsersResultSchema,
+      })
+    },
     close() {
       httpAgent.destroy()
       httpsAgent.destroy()

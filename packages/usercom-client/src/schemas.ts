@@ -57,6 +57,16 @@ export const AddMemberBodySchema = z.object({
 })
 export type AddMemberBody = z.infer<typeof AddMemberBodySchema>
 
+/**
+ * `POST /users/merge/` (usercom-api.md §2.8): `users_list` merged into `parent`. The doc's curl example
+ * misspells the list as `user_list`; the documented body field is `users_list`.
+ */
+export const MergeUsersBodySchema = z.object({
+  parent: z.number().int().positive(),
+  users_list: z.array(z.number().int().positive()).min(1),
+})
+export type MergeUsersBody = z.infer<typeof MergeUsersBodySchema>
+
 // ----- responses
 
 export const UpsertUserResultSchema = z.looseObject({ created: z.boolean(), id: z.number().int() })
@@ -132,3 +142,6 @@ export const UserEventsPageSchema = z.looseObject({
   results: z.array(UsercomEventOccurrenceSchema),
 })
 export type UserEventsPage = z.infer<typeof UserEventsPageSchema>
+/** The documented answer of a merge is `{"success": true}`; any 2xx JSON counts as done. */
+export const MergeUsersResultSchema = z.unknown()
+export type MergeUsersResult = z.infer<typeof MergeUsersResultSchema>

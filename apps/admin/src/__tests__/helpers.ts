@@ -92,14 +92,17 @@ export function openDlq(redis: Redis, prefix: string): DeadLetterQueue {
   return createDeadLetterQueue(redis, prefix)
 }
 
-/** Every key under `prefix:` with its type and full value (TTL left out), for before/after comparisons. */
+/**
+ * Every key under `prefix:` with its type and full value (TTL left out), for before/after comparisons.
+ * BullMQ's rate-limiter counter (`…:limiter`) is left out: it expires by itself within a second or so.
+ */
 export async function dumpPrefix(redis: Redis, prefix: string): Promise<Record<string, unknown>> {
   const keys: string[] = []
   let cursor = '0'
   do {
     const [next, batch] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000)
     cursor = next
-    keys.push(...batch)
+    keys.push(...batch.filter(key => !key.endsWith(':limiter')))
   } while (cursor !== '0')
   const dump: Record<string, unknown> = {}
   for (const key of keys.sort()) {

@@ -163,6 +163,7 @@ describe('403 story: revoked key -> DLQ forbidden -> key fixed -> dlq replay --r
     await waitFor(
       async () => (await forbiddenRecords()).length === ACME_EVENTS.length && (await eventsIdle()),
       {
+        timeoutMs: 60_000,
         description: 'six forbidden records and an idle events queue',
       },
     )
@@ -195,7 +196,7 @@ describe('403 story: revoked key -> DLQ forbidden -> key fixed -> dlq replay --r
         const back = await forbiddenRecords()
         return back.length === 6 && back.every(r => r.replays === 1) && (await eventsIdle())
       },
-      { description: 'the six events dead-lettered again with replays 1' },
+      { timeoutMs: 60_000, description: 'the six events dead-lettered again with replays 1' },
     )
     records = await forbiddenRecords()
     expect(records.every(r => r.id.endsWith('-r1'))).toBe(true)
@@ -243,7 +244,7 @@ describe('403 story: revoked key -> DLQ forbidden -> key fixed -> dlq replay --r
           ? s
           : undefined
       },
-      { description: 'all six acme events delivered' },
+      { timeoutMs: 60_000, description: 'all six acme events delivered' },
     )
     expect(acme.users.map(u => u.custom_id).sort()).toEqual(['anon-9', 'u1', 'u2'])
     expect(acme.users.find(u => u.custom_id === 'u1')?.email).toBe('peter@example.com')
@@ -278,6 +279,7 @@ describe('403 story: revoked key -> DLQ forbidden -> key fixed -> dlq replay --r
     ]
     await ingest('globex', more)
     await waitFor(async () => (await forbiddenRecords()).length === 3 && (await eventsIdle()), {
+      timeoutMs: 60_000,
       description: 'three globex events dead-lettered as forbidden',
     })
     expect((await forbiddenRecords()).every(r => r.tenantId === 'globex' && r.replays === 0)).toBe(true)
@@ -291,7 +293,7 @@ describe('403 story: revoked key -> DLQ forbidden -> key fixed -> dlq replay --r
         const s = (await sim.admin.state('globex')).apps.globex
         return s && s.events.length === 3 && (await eventsIdle()) ? s : undefined
       },
-      { description: 'the three globex events delivered' },
+      { timeoutMs: 60_000, description: 'the three globex events delivered' },
     )
     expect(globex.users.map(u => u.custom_id).sort()).toEqual(['g1', 'g2', 'g3', 'g4', 'g5'])
     expect(JSON.parse((await cli('stats', '--json')).stdout).deadLetter.total).toBe(0)

@@ -5,7 +5,7 @@ describe('parseCli', () => {
   it('runs everything in full mode by default and writes JSON', () => {
     expect(parseCli([])).toMatchObject({
       quick: false,
-      only: ['ingest', 'worker', 'scale', 'memory', 'fuzz', 'consistency', 'cluster'],
+      only: ['ingest', 'worker', 'scale', 'memory', 'fuzz', 'consistency', 'linger', 'cluster'],
       write: true,
       profile: [],
     })

@@ -22,11 +22,13 @@ const AddBulkResultSchema = z.object({
   redisCpuUsPerEvent: z.number(),
 })
 
+export type { Route }
+
 const ROUTES = [
   { route: '/v1/batch', eventsPerRequest: EVENTS_PER_BATCH, tag: 'b' },
   { route: '/v1/track', eventsPerRequest: 1, tag: 't' },
 ] as const
-type Route = (typeof ROUTES)[number]
+type Route = { readonly route: string; readonly eventsPerRequest: number; readonly tag: string }
 
 const headers = {
   authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`,
@@ -53,7 +55,7 @@ function median<T extends { eventsPerSec: number }>(runs: readonly T[]): T {
   return pick
 }
 
-async function drive(
+export async function drive(
   ctx: BenchContext,
   target: HttpRun['target'],
   server: { origin: string; child: Child },
@@ -102,7 +104,7 @@ async function drive(
   return run
 }
 
-async function addBulkLoop(
+export async function addBulkLoop(
   ctx: BenchContext,
   route: Route,
   tag: string,

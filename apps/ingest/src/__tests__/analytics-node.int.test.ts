@@ -10,7 +10,7 @@ import {
 import { cleanupPrefix, freePort, testRedisUrl, uniquePrefix, waitFor } from '@ucd/testing'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
-import { testApp, untilReady, WRITE_KEY } from './helpers'
+import { scrape, testApp, untilReady, WRITE_KEY } from './helpers'
 
 // The real Segment Node.js library, pointed at the ingest over HTTP with its `host` option: it
 // sends its usual /v1/batch with Basic auth, and the events land in Redis as normalised jobs.
@@ -91,7 +91,7 @@ describe('@segment/analytics-node against the ingest', () => {
       traits: { name: 'Initech', employees: 420 },
     })
 
-    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    const metrics = (await scrape(app)).body
     expect(metrics).toMatch(/ucd_ingest_requests_total\{route="\/v1\/batch",status="200"\} [1-9]/)
   })
 })

@@ -34,7 +34,9 @@ describe('writeKeyFromBody', () => {
 })
 
 describe('tenantForWriteKey', () => {
-  const tenants = createTenantRegistry([{ id: 'acme', writeKeys: ['wk_acme'], screens: 'off' }])
+  const tenants = createTenantRegistry([
+    { id: 'acme', writeKeys: ['wk_acme'], screens: 'off', mergeAnonymous: true },
+  ])
   it('resolves known keys and says why others are refused', () => {
     expect(tenantForWriteKey(tenants, 'wk_acme').id).toBe('acme')
     const missing = (() => {

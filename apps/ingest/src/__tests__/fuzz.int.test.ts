@@ -5,7 +5,7 @@ import fc from 'fast-check'
 import { cleanupPrefix, freePort, testRedisUrl, uniquePrefix } from '@ucd/testing'
 import type { FastifyInstance } from 'fastify'
 import { INGEST_ROUTES } from '../routes/tracking'
-import { basic, json, testApp, track, untilReady, WRITE_KEY } from './helpers'
+import { basic, json, scrape, testApp, track, untilReady, WRITE_KEY } from './helpers'
 
 // Thousands of hostile requests, seeded so a failure replays. Every answer must be below 500 with
 // a JSON body, a 4xx one with a code and a reason; nothing may hang or crash the process, and no
@@ -298,7 +298,7 @@ describe('hostile input', () => {
     expect((await app.inject({ method: 'GET', url: '/health/ready' })).statusCode).toBe(200)
 
     // Metric labels never took client text.
-    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    const metrics = (await scrape(app)).body
     const types = [...metrics.matchAll(/ucd_ingest_events_total\{outcome="[a-z_]+",type="([^"]*)"\}/g)].map(
       m => m[1],
     )

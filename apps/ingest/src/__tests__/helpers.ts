@@ -4,13 +4,31 @@ import { loadConfig, type Config } from '@ucd/config'
 import { createLogger, type Logger } from '@ucd/logger'
 import type { SegmentEvent } from '@ucd/segment'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
-import { buildApp, type BuildAppOptions } from '../app'
+import { buildApp, buildMetricsApp, type BuildAppOptions } from '../app'
 import { UnavailableError } from '../errors'
-import { createIngestMetrics } from '../metrics'
+import { createIngestMetrics, type IngestMetrics } from '../metrics'
 import { EventProducer } from '../producer'
 import type { EnqueueResult, IngestProducer } from '../producer-port'
 
 export const WRITE_KEY = 'wk_test_0123456789abcdef'
+
+/** The metrics of each test app, for `scrape`. */
+const metricsOfApp = new WeakMap<FastifyInstance, IngestMetrics>()
+
+/**
+ * GET /metrics of a test app's metrics, as the ingest serves them on INGEST_METRICS_PORT
+ * (`buildMetricsApp`; the public app has no /metrics).
+ */
+export async function scrape(app: FastifyInstance): Promise<LightMyRequestResponse> {
+  const metrics = metricsOfApp.get(app)
+  if (metrics === undefined) throw new Error('not an app of testApp or memoryApp')
+  const metricsApp = await buildMetricsApp({ metrics, logger: memoryLogger().logger })
+  try {
+    return await metricsApp.inject({ method: 'GET', url: '/metrics' })
+  } finally {
+    await metricsApp.close()
+  }
+}
 
 export function testConfig(env: Record<string, string | undefined> = {}, tenantsFile?: string): Config {
   return loadConfig(
@@ -56,6 +74,7 @@ export async function testApp(
   const metrics = createIngestMetrics()
   const producer = EventProducer.fromConfig(config, logger, metrics)
   const app = await buildApp({ config, logger, producer, metrics, ...extra })
+  metricsOfApp.set(app, metrics)
   app.addHook('onClose', () => producer.close())
   return { app, config, lines }
 }
@@ -110,7 +129,9 @@ export async function memoryApp(
   const config = testConfig(env, extra.tenantsFile)
   const { logger, lines } = memoryLogger(config.secrets)
   const producer = new MemoryProducer()
-  const app = await buildApp({ config, logger, producer, metrics: createIngestMetrics(), ...extra })
+  const metrics = createIngestMetrics()
+  const app = await buildApp({ config, logger, producer, metrics, ...extra })
+  metricsOfApp.set(app, metrics)
   return { app, producer, config, lines }
 }
 

@@ -12,7 +12,19 @@ import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
 import { createHmac } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { Redis } from 'ioredis'
-import { auth, basic, gzipJson, identify, json, post, testApp, track, untilReady, WRITE_KEY } from './helpers'
+import {
+  auth,
+  basic,
+  gzipJson,
+  identify,
+  json,
+  post,
+  scrape,
+  testApp,
+  track,
+  untilReady,
+  WRITE_KEY,
+} from './helpers'
 
 const url = testRedisUrl()
 const prefix = uniquePrefix(__filename)
@@ -118,6 +130,9 @@ describe('single-event routes', () => {
     ['/v1/t', 'track'],
     ['/v1/p', 'page'],
     ['/v1/g', 'group'],
+    // Delivered as a merge while the tenant has mergeAnonymous (its default).
+    ['/v1/alias', 'alias'],
+    ['/v1/a', 'alias'],
   ]
   it.each(routes)(
     '%s enqueues one normalised %s job for the tenant, without the write key',
@@ -149,8 +164,6 @@ describe('single-event routes', () => {
   it.each([
     ['/v1/screen', 'screen'],
     ['/v1/s', 'screen'],
-    ['/v1/alias', 'alias'],
-    ['/v1/a', 'alias'],
   ])('%s answers 200 and enqueues nothing (%s is not delivered)', async (path, type) => {
     const messageId = mid(type)
     const response = await post(app, path, bodies[type]!(messageId))
@@ -177,15 +190,14 @@ describe('batch routes', () => {
       context: { library: { name: 'analytics-go', version: '3.0.0' } },
     })
     expect(response.statusCode).toBe(200)
-    expect(json(response)).toMatchObject({ success: true, accepted: 4, notDelivered: 2, invalid: 0 })
-    for (const type of ['identify', 'track', 'page', 'group']) {
+    expect(json(response)).toMatchObject({ success: true, accepted: 5, notDelivered: 1, invalid: 0 })
+    for (const type of ['identify', 'track', 'page', 'group', 'alias']) {
       const stored = await jobOf('default', ids[type]!)
       expect(stored?.data.event.type).toBe(type)
       // Batch-level context is merged into each event.
       expect(stored?.data.event.context).toMatchObject({ library: { name: 'analytics-go' } })
     }
     expect(await jobOf('default', ids.screen!)).toBeUndefined()
-    expect(await jobOf('default', ids.alias!)).toBeUndefined()
   })
 
   it('enqueues the valid events of a partly invalid batch and reports the others', async () => {
@@ -444,7 +456,7 @@ describe('when addBulk fails', () => {
     expect(failed.statusCode).toBe(503)
     expect(json(failed).code).toBe('UCD_ERR_UNAVAILABLE')
     expect(await redis.exists(dedupeKey(brokenPrefix, 'default', messageId))).toBe(0)
-    const metrics = await broken.inject({ method: 'GET', url: '/metrics' })
+    const metrics = await scrape(broken)
     expect(metrics.body).toMatch(/ucd_ingest_redis_errors_total\{op="enqueue"\} 1/)
 
     await redis.del(`${brokenPrefix}:events:id`)
@@ -459,7 +471,7 @@ describe('operations with Redis', () => {
     const ready = await app.inject({ method: 'GET', url: '/health/ready' })
     expect(ready.statusCode).toBe(200)
     expect(json(ready)).toEqual({ status: 'ready', redis: true })
-    const text = (await app.inject({ method: 'GET', url: '/metrics' })).body
+    const text = (await scrape(app)).body
     expect(text).toMatch(/ucd_ingest_events_total\{outcome="accepted",type="track"\} [1-9]/)
     expect(text).toMatch(/ucd_ingest_events_total\{outcome="duplicate",type="track"\} [1-9]/)
     expect(text).toMatch(/ucd_ingest_enqueue_duration_seconds_count\{result="ok"\} [1-9]/)

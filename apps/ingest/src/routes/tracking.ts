@@ -7,7 +7,7 @@ import { IngestHttpError, InvalidRequestError } from '../errors'
 import { typeLabel, type EventOutcome, type IngestMetrics } from '../metrics'
 import type { IngestProducer } from '../producer-port'
 import type { IngestRequestState, IngestRoute } from '../request-state'
-import { MAX_REPORTED_ERRORS, triageBody, type ItemError, type Triage } from '../triage'
+import { MAX_REPORTED_ERRORS, deliveredTypesOf, triageBody, type ItemError, type Triage } from '../triage'
 
 export interface TrackingOptions {
   tenants: TenantRegistry
@@ -17,6 +17,8 @@ export interface TrackingOptions {
   now: () => Date
   /** messageId for events that have none (default: random UUID, in packages/segment). */
   newMessageId?: () => string
+  /** INGEST_MAX_BATCH_ITEMS. */
+  maxBatchItems: number
 }
 
 // The short forms and /v1/b are what browser and mobile SDKs post to (segment-spec.md §1): the
@@ -119,10 +121,12 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
 
     let triage: Triage
     try {
-      triage = triageBody(route, body, {
+      triage = await triageBody(route, body, {
         receivedAt,
         newMessageId: options.newMessageId,
         requestIp: request.ip,
+        maxBatchItems: options.maxBatchItems,
+        deliveredTypes: deliveredTypesOf(tenant),
       })
     } catch (error) {
       if (error instanceof IngestHttpError) throw error

@@ -113,7 +113,7 @@ describe('worker processes', () => {
     const shares = await Promise.all(workers.map(w => delivered(w.metricsUrl)))
     expect(shares.reduce((a, b) => a + b, 0)).toBe(1000)
     for (const share of shares) expect(share).toBeGreaterThan(0)
-  })
+  }, 180_000)
 
   it('a worker killed with SIGKILL mid-run loses nothing: its jobs are taken over', async () => {
     const s = await setup()

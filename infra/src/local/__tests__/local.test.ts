@@ -25,7 +25,7 @@ function sampleInfo(overrides: Partial<StackInfo> = {}): StackInfo {
     mode: 'simulator',
     redis: { url: 'redis://127.0.0.1:6379', source: 'local' },
     queuePrefix: 'ucd',
-    ingest: { url: 'http://127.0.0.1:8080', port: 8080 },
+    ingest: { url: 'http://127.0.0.1:8080', port: 8080, metricsUrl: 'http://127.0.0.1:9463' },
     simulator: {
       origin: 'http://127.0.0.1:4010',
       baseUrl: 'http://127.0.0.1:4010/api/public/',

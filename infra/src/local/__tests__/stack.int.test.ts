@@ -240,7 +240,7 @@ describe('startStack', () => {
       mode: 'simulator',
       redis: { url: redisUrl, source: 'REDIS_URL' },
       queuePrefix: prefix,
-      ingest: { url: 'http://127.0.0.1:1', port: 1 },
+      ingest: { url: 'http://127.0.0.1:1', port: 1, metricsUrl: 'http://127.0.0.1:2' },
       simulator: null,
       workers: [],
       tenantsFile: null,

@@ -31,6 +31,12 @@ describe('defaults', () => {
       dedupeWindowMinutes: 1440,
       redisTimeoutMs: 800,
       trustProxy: false,
+      lingerMs: 1,
+      lingerMaxEvents: 500,
+      maxBatchItems: 2500,
+      metricsHost: '0.0.0.0',
+      metricsPort: 9463,
+      redisMemoryHighPercent: 90,
     })
     expect(config.worker).toMatchObject({
       concurrency: 50,

@@ -3,6 +3,8 @@ import type { Operation, OperationKind, Plan } from '@ucd/mapping'
 import type { UsercomClient, UsercomRejectedError } from '@ucd/usercom-client'
 import type { CheckpointLog } from '../checkpoints'
 import type { OnInDoubt } from '../in-doubt'
+import type { MergeOutcome } from '../identity/merge'
+import type { AnonymousVisitors } from '../identity/visitors'
 import type { UserResolver } from '../user-resolver'
 import type { AttributeCreator } from './ensure-attribute'
 
@@ -48,6 +50,10 @@ export interface StepContext {
   now: () => number
   /** Told of every lookup of an in-doubt step (metrics). */
   onInDoubt?: OnInDoubt
+  /** Anonymous visitors' identity state; undefined when the tenant does not merge. */
+  visitors?: AnonymousVisitors
+  /** Told every merge step's outcome (the worker counts them). */
+  onMerge?: (outcome: MergeOutcome) => void
   logger?: Logger
 }
 

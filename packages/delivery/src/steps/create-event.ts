@@ -21,6 +21,8 @@ export const createEvent: StepRunner<'create_event'> = async (step, context) => 
     logger?.debug({ step: step.key, found: found !== undefined }, 'in-doubt event occurrence looked up')
     if (found !== undefined) return { succeeded: true, result: { id: found.id } }
   }
+  // What identifies the occurrence sent: this body (a partial acceptance has already left out what a
+  // 400 refused, so the marker describes what User.com may have stored).
   const marker = {
     name: step.body.name,
     timestamp: step.body.timestamp,

@@ -4,6 +4,7 @@ import type { Step, StepContext, StepOutcome, StepRunner } from './context'
 import { createEvent } from './create-event'
 import { createPageView } from './create-page-view'
 import { ensureAttribute } from './ensure-attribute'
+import { mergeUsers } from './merge-users'
 import { resolveUser } from './resolve-user'
 import { upsertCompany } from './upsert-company'
 import { upsertUser } from './upsert-user'
@@ -17,6 +18,7 @@ const RUNNERS: { [K in OperationKind]: StepRunner<K> } = {
   create_page_view: createPageView,
   upsert_company: upsertCompany,
   add_company_member: addCompanyMember,
+  merge_users: mergeUsers,
 }
 
 /** Runs one operation of a plan with its runner. */

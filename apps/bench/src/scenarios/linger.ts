@@ -1,0 +1,168 @@
+import { join } from 'node:path'
+import { freePort } from '@ucd/testing'
+import { WRITE_KEY, type BenchContext } from '../context'
+import { startHttp } from '../procs'
+import type { AddBulkRun, HttpRun, LingerSection } from '../results'
+import { round } from '../stats'
+import { BodyFactory } from '../workload'
+import { addBulkLoop, drive } from './ingest'
+
+// Issue 20: the single-event route as browsers use it (100 concurrent connections), with request
+// coalescing (INGEST_LINGER_MS=1, the default) and without (0), next to a bare Fastify route doing one
+// addBulk per request and the addBulk ceiling (100 loops of addBulk(1 job)), in the same run; /v1/batch
+// next to its ceiling (addBulk(100 jobs) loops); and (issue 18) the event-loop delay of the ingest while
+// it takes maximal batches (INGEST_MAX_BATCH_ITEMS items), from its nodejs_eventloop_lag_max_seconds.
+
+const TRACK_CONNECTIONS = 100
+const MAX_BATCH_ITEMS = 2500
+const MAX_BATCHES = 20
+
+const headers = {
+  authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`,
+  'content-type': 'application/json',
+}
+
+/** A context whose autocannon connections / addBulk loops are `connections`. */
+function withConnections(ctx: BenchContext, connections: number): BenchContext {
+  return Object.create(ctx, {
+    settings: { value: { ...ctx.settings, connections } },
+  }) as BenchContext
+}
+
+async function startIngest(ctx: BenchContext, env: Record<string, string>) {
+  const prefix = ctx.prefix()
+  return startHttp(
+    'the ingest to be ready',
+    port =>
+      ctx.group.spawnNode('ingest', ctx.paths.ingest, {
+        env: ctx.ingestEnv(prefix, port, env),
+        nodeArgs: ctx.nodeArgs('ingest'),
+      }),
+    '/health/ready',
+  )
+}
+
+/** A batch of `items` small tracks (about 190 bytes each: 2,500 fit in the 500 KB limit). */
+function maximalBatch(tag: string, items: number): string {
+  const events = Array.from({ length: items }, (_, i) => ({
+    type: 'track',
+    event: 'Clicked',
+    userId: `u${i % 50}`,
+    messageId: `${tag}-${i}-${Math.random().toString(36).slice(2, 10)}`,
+    properties: { button: 'buy', position: i, label: 'x'.repeat(60) },
+  }))
+  return JSON.stringify({ batch: events })
+}
+
+const lagMax = (text: string): number =>
+  Number(/^nodejs_eventloop_lag_max_seconds (\S+)/m.exec(text)?.[1] ?? Number.NaN) * 1000
+
+async function eventLoopDelay(ctx: BenchContext): Promise<LingerSection['eventLoop']> {
+  const metricsPort = await freePort()
+  // A generous Redis timeout: this measures the event loop, not Redis on a loaded machine.
+  const ingest = await startIngest(ctx, {
+    INGEST_METRICS_PORT: String(metricsPort),
+    INGEST_REDIS_TIMEOUT_MS: '15000',
+  })
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`
+  try {
+    await fetch(metricsUrl) // resets the lag histogram
+    let worstMs = 0
+    let bytes = 0
+    for (let i = 0; i < MAX_BATCHES; i += 1) {
+      const body = maximalBatch(`el${i}`, MAX_BATCH_ITEMS)
+      bytes = Buffer.byteLength(body)
+      const response = await fetch(`${ingest.origin}/v1/batch`, { method: 'POST', headers, body })
+      if (response.status !== 200)
+        throw new Error(`maximal batch answered ${response.status}: ${await response.text()}`)
+      // One scrape per batch: the max of this batch's window (prom-client resets it on each scrape).
+      worstMs = Math.max(worstMs, lagMax(await (await fetch(metricsUrl)).text()))
+    }
+    ctx.log(
+      `  event-loop delay, ${MAX_BATCHES} batches of ${MAX_BATCH_ITEMS} items (${bytes} bytes): max ${round(worstMs, 1)} ms`,
+    )
+    return { batches: MAX_BATCHES, items: MAX_BATCH_ITEMS, bodyBytes: bytes, maxDelayMs: round(worstMs, 1) }
+  } finally {
+    await ingest.child.stop(20_000)
+  }
+}
+
+export async function runLingerSection(ctx: BenchContext): Promise<LingerSection> {
+  const { warmupSeconds, ingestSeconds, users } = ctx.settings
+  const timestamp = new Date().toISOString()
+  const ctx100 = withConnections(ctx, TRACK_CONNECTIONS)
+  const track = { route: '/v1/track', eventsPerRequest: 1, tag: 't' } as const
+  const batch = { route: '/v1/batch', eventsPerRequest: 100, tag: 'b' } as const
+
+  const runs: Record<string, HttpRun> = {}
+  for (const [name, linger] of [
+    ['lingerOn', '1'],
+    ['lingerOff', '0'],
+  ] as const) {
+    await ctx.flush()
+    ctx.log(`linger: ingest /v1/track, ${TRACK_CONNECTIONS} connections, INGEST_LINGER_MS=${linger}`)
+    const ingest = await startIngest(ctx, { INGEST_LINGER_MS: linger, INGEST_METRICS_PORT: '0' })
+    const bodies = new BodyFactory(`l${linger}`, users, timestamp)
+    await drive(ctx100, 'ingest', ingest, track, bodies, warmupSeconds)
+    await ctx.flush()
+    runs[name] = await drive(ctx100, 'ingest', ingest, track, bodies, ingestSeconds)
+    if (linger === '1') {
+      await ctx.flush()
+      const batchBodies = new BodyFactory('lb', users, timestamp)
+      await drive(ctx, 'ingest', ingest, batch, batchBodies, warmupSeconds)
+      await ctx.flush()
+      runs.batch = await drive(ctx, 'ingest', ingest, batch, batchBodies, ingestSeconds)
+    }
+    await ingest.child.stop(20_000)
+  }
+
+  await ctx.flush()
+  ctx.log(`linger: bare Fastify route doing addBulk(1 job) per request, ${TRACK_CONNECTIONS} connections`)
+  const prefix = ctx.prefix()
+  const bare = await startHttp(
+    'bare fastify+addBulk to be ready',
+    port =>
+      ctx.group.spawnNode('bare-fastify-addbulk', join(__dirname, '..', 'bare', 'fastify-addbulk.js'), {
+        args: [JSON.stringify({ port, redisUrl: ctx.redisUrl, prefix })],
+        nodeArgs: ctx.nodeArgs('bare-fastify'),
+      }),
+    '/health',
+  )
+  const bareBodies = new BodyFactory('lr', users, timestamp)
+  await drive(ctx100, 'bare-fastify', bare, track, bareBodies, warmupSeconds)
+  await ctx.flush()
+  const bareRoute = await drive(ctx100, 'bare-fastify', bare, track, bareBodies, ingestSeconds)
+  await bare.child.stop()
+
+  await ctx.flush()
+  const trackCeiling: AddBulkRun = (await addBulkLoop(ctx100, track, 'lc1')).run
+  await ctx.flush()
+  const batchCeiling: AddBulkRun = (await addBulkLoop(ctx, batch, 'lc100')).run
+  await ctx.flush()
+  const eventLoop = await eventLoopDelay(ctx)
+  await ctx.flush()
+
+  const pct = (a: number, b: number): number => (b > 0 ? round((100 * a) / b, 1) : 0)
+  const section: LingerSection = {
+    trackConnections: TRACK_CONNECTIONS,
+    track: {
+      lingerOn: runs.lingerOn!,
+      lingerOff: runs.lingerOff!,
+      bareAddBulkRoute: bareRoute,
+      addBulkCeiling: trackCeiling,
+      lingerOnPctOfCeiling: pct(runs.lingerOn!.eventsPerSec, trackCeiling.eventsPerSec),
+      lingerOffPctOfCeiling: pct(runs.lingerOff!.eventsPerSec, trackCeiling.eventsPerSec),
+    },
+    batch: {
+      ingest: runs.batch!,
+      addBulkCeiling: batchCeiling,
+      pctOfCeiling: pct(runs.batch!.eventsPerSec, batchCeiling.eventsPerSec),
+    },
+    eventLoop,
+  }
+  ctx.log(
+    `linger: /v1/track ${section.track.lingerOnPctOfCeiling} % of the addBulk ceiling with linger ` +
+      `(${section.track.lingerOffPctOfCeiling} % without); /v1/batch ${section.batch.pctOfCeiling} %`,
+  )
+  return section
+}
