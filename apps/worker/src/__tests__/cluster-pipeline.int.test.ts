@@ -19,13 +19,18 @@ import {
   type AppProcess,
   type RedisClusterHandle,
 } from '@ucd/testing'
+import { loadConfig } from '@ucd/config'
+import { buildApp, createIngestMetrics, EventProducer } from '@ucd/ingest'
+import { createLogger } from '@ucd/logger'
+import type { SegmentEvent } from '@ucd/segment'
 import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
 import { API_KEY, testEnv, track } from './helpers'
-import { enqueueSharded } from './sharded-enqueue'
 
-// The pipeline (queue → 3 worker processes → User.com simulator) on one Redis and on a local
-// 3-master Redis Cluster with QUEUE_SHARDS=6 (issue 19), the same tests for both. Events are enqueued
-// by `enqueueSharded` (the sharded ingest's routing) until the ingest can target a cluster.
+// The pipeline (ingest over HTTP → sharded queues → 3 worker processes → User.com simulator) on one
+// Redis and on a local 3-master Redis Cluster with QUEUE_SHARDS=6 (issue 19), the same tests for both.
+// The ingest runs in process (real HTTP on loopback), routing each event to its shard.
+
+const WRITE_KEY = 'wk_cluster_pipeline_0123456789abcdef'
 
 const main = join(__dirname, '../../dist/main.js')
 const filePrefix = uniquePrefix(__filename)
@@ -87,6 +92,8 @@ interface Setup {
   prefix: string
   queues: ShardedQueues<EventsQueue>
   env: Record<string, string>
+  /** The ingest's origin, `http://127.0.0.1:<port>`. */
+  ingest: string
 }
 
 async function setup(target: Target): Promise<Setup> {
@@ -100,7 +107,49 @@ async function setup(target: Target): Promise<Setup> {
     () => connection.quit().catch(() => connection.disconnect()),
     () => queues.close(),
   )
-  return { prefix, queues, env: target.env }
+  // The ingest, with the same Redis settings as the workers.
+  const config = loadConfig(
+    {
+      ...testEnv(testRedisUrl(), prefix, sim.baseUrl, target.env),
+      SEGMENT_WRITE_KEY: WRITE_KEY,
+      INGEST_METRICS_PORT: '0',
+    },
+    { app: 'ingest' },
+  )
+  const logger = createLogger({ service: 'cluster-pipeline-ingest', level: 'silent' })
+  const metrics = createIngestMetrics()
+  const producer = EventProducer.fromConfig(config, logger, metrics)
+  const app = await buildApp({ config, logger, producer, metrics })
+  const port = await freePort()
+  await app.listen({ host: '127.0.0.1', port })
+  closers.push(
+    () => producer.close(),
+    () => app.close(),
+  )
+  const ingest = `http://127.0.0.1:${port}`
+  // As a load balancer would: traffic only once the ingest's Redis (every shard's queue) is ready.
+  await waitFor(async () => (await fetch(`${ingest}/health/ready`)).status === 200, {
+    timeoutMs: 30_000,
+    description: 'the ingest ready',
+  })
+  return { prefix, queues, env: target.env, ingest }
+}
+
+/** Posts the events to the ingest's `/v1/batch`, 500 a request, as a Segment client would. */
+async function send(s: Setup, events: readonly SegmentEvent[]): Promise<void> {
+  const auth = `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`
+  for (let i = 0; i < events.length; i += 500) {
+    const response = await fetch(`${s.ingest}/v1/batch`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: auth },
+      body: JSON.stringify({ batch: events.slice(i, i + 500) }),
+    })
+    // The reason travels with a failure: a 503's JSON body says what the ingest could not store.
+    expect({ status: response.status, body: response.status === 200 ? '' : await response.text() }).toEqual({
+      status: 200,
+      body: '',
+    })
+  }
 }
 
 async function startWorkerProcess(s: Setup, env: Record<string, string> = {}) {
@@ -138,11 +187,13 @@ describe.each(targets)('the pipeline on %s', (name, targetOf) => {
     const count = target.events
     const s = await setup(target)
     const events = Array.from({ length: count }, (_, n) => track(`user-${n % (count / 10)}`, n))
-    const perShard = await enqueueSharded(s.queues, events)
-    // The same messageIds again (a client retry): deterministic job ids, nothing added.
-    await enqueueSharded(s.queues, events.slice(0, 500))
-    expect((await waiting(s)).reduce((a, b) => a + b, 0)).toBe(count)
-    expect(perShard.size).toBe(target.shards)
+    await send(s, events)
+    // The same messageIds again (a client retry): the ingest's dedupe, nothing added.
+    await send(s, events.slice(0, 500))
+    const perShard = await waiting(s)
+    expect(perShard.reduce((a, b) => a + b, 0)).toBe(count)
+    // Every shard got a part of the events.
+    for (const n of perShard) expect(n).toBeGreaterThan(0)
 
     // Locks long enough that a loaded machine's event-loop pauses never look like a dead worker
     // (that redelivers: at least once); here nothing dies, so each event must arrive exactly once.
@@ -182,8 +233,8 @@ describe.each(targets)('the pipeline on %s', (name, targetOf) => {
     }
     const victim = await startWorkerProcess(s, env)
     await startWorkerProcess(s, env)
-    await enqueueSharded(
-      s.queues,
+    await send(
+      s,
       Array.from({ length: 600 }, (_, n) => track(`user-${n % 60}`, n)),
     )
     await waitFor(async () => (await delivered(victim.metricsUrl)) >= 30, {
