@@ -4,6 +4,7 @@ import {
   createRedisConnection,
   eventJobId,
   shardOf,
+  shardPrefixes,
   waitUntilReady,
   type EventsQueue,
   type ShardedQueues,
@@ -67,7 +68,7 @@ afterAll(async () => {
   await queues?.close()
   await producer?.close()
   redis?.disconnect()
-  for (let shard = 0; shard < SHARDS; shard++) await cleanupPrefix(url, `{${prefix}-${shard}}`)
+  for (const shardPrefix of shardPrefixes(prefix, SHARDS)) await cleanupPrefix(url, shardPrefix)
 })
 
 const track = (shard: 0 | 1, messageId?: string) =>
