@@ -1,8 +1,10 @@
 // What other packages import: @ucd/delivery (the client, the errors it tells apart, the attribute shape),
 // apps/worker (the client and rate limiters; the taxonomy for its policy), @ucd/queue (the kinds that
 // name dead-letter reasons, the response bound). The rest of this package is reached through these.
-export { createUsercomClient, ENDPOINTS, unsafePathReason } from './client'
-export type { UsercomClient, RateLimiter } from './client'
+export { createUsercomClient } from './client'
+export { ENDPOINTS } from './api'
+export type { UsercomClient, RateLimiter } from './api'
+export { unsafePathReason } from './paths'
 export {
   UsercomForbiddenError,
   UsercomNotFoundError,

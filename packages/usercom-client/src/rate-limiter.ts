@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
-import type { RateLimiter } from './client'
+import type { RateLimiter } from './api'
 import { UsercomThrottledError } from './errors'
 
 // A rate limit shared by every worker process: GCRA (generic cell rate algorithm) in one Lua
