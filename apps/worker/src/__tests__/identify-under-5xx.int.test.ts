@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createEventsQueue, createRedisConnection, waitUntilReady, type EventsQueue } from '@ucd/queue'
@@ -40,7 +42,42 @@ afterAll(async () => {
   await connection.quit()
   await sim.close()
   await cleanupPrefix(testRedisUrl(), prefix)
+  for (const cleanup of cleanups.splice(0)) cleanup()
 })
+
+/**
+ * The worker's settings: one tenant whose new-attribute budget (issue 18, default 50 an hour) is above
+ * the 100 attributes this measurement creates, so every identify can land whole.
+ */
+function workerEnv(port: number): Record<string, string> {
+  const dir = mkdtempSync(join(tmpdir(), 'ucd-identify-5xx-'))
+  const tenantsFile = join(dir, 'tenants.json')
+  writeFileSync(
+    tenantsFile,
+    JSON.stringify([
+      {
+        id: 'default',
+        writeKeys: ['wk_identify_under_5xx'],
+        usercom: { apiKey: API_KEY, baseUrl: sim.baseUrl },
+        newAttributesPerHour: 1000,
+      },
+    ]),
+  )
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }))
+  const {
+    USERCOM_API_KEY: _key,
+    USERCOM_BASE_URL: _url,
+    ...env
+  } = testEnv(testRedisUrl(), prefix, sim.baseUrl)
+  return {
+    ...env,
+    TENANTS_FILE: tenantsFile,
+    METRICS_PORT: String(port),
+    RETRY_BASE_DELAY_MS: '1000',
+    RETRY_MAX_DELAY_MS: '300000',
+  }
+}
+const cleanups: Array<() => void> = []
 
 const traitsOf = (user: number) =>
   Object.fromEntries(Array.from({ length: ATTRIBUTES }, (_, a) => [`u${user} attr ${a}`, `v${a}`]))
@@ -50,11 +87,7 @@ describe('a 12-step identify under 30 % 5xx (measured)', () => {
     const port = await freePort()
     worker = await spawnApp({
       args: [main],
-      env: testEnv(testRedisUrl(), prefix, sim.baseUrl, {
-        METRICS_PORT: String(port),
-        RETRY_BASE_DELAY_MS: '1000',
-        RETRY_MAX_DELAY_MS: '300000',
-      }),
+      env: workerEnv(port),
       readyUrl: `http://127.0.0.1:${port}/health/ready`,
       readyTimeoutMs: 60_000,
     })
@@ -78,7 +111,7 @@ describe('a 12-step identify under 30 % 5xx (measured)', () => {
         }
         return doneAt.size === USERS
       },
-      { timeoutMs: 900_000, intervalMs: 250, description: 'every identify delivered' },
+      { timeoutMs: 240_000, intervalMs: 250, description: 'every identify delivered' },
     )
     const seconds = [...doneAt.values()].sort((a, b) => a - b).map(ms => Math.round(ms / 100) / 10)
     const requests = await sim.admin.requests('acme')
@@ -93,5 +126,5 @@ describe('a 12-step identify under 30 % 5xx (measured)', () => {
       const user = users.find(x => x.custom_id === `id-${u}`)
       expect(Object.keys(user?.attributes ?? {})).toHaveLength(ATTRIBUTES)
     }
-  }, 1_000_000)
+  }, 300_000)
 })
