@@ -8,6 +8,7 @@ import {
   type DeadLetterQueue,
   type DeadLetterReason,
   type DeadLetterRecord,
+  type EventsQueue,
 } from '@ucd/queue'
 import { testEvent } from '@ucd/segment/testing'
 import type { Redis } from 'ioredis'
@@ -158,3 +159,11 @@ export async function runCli(
   const code = await cli.run(argv)
   return { code, stdout, stderr }
 }
+
+/** The ids of the jobs waiting in the DLQ, sorted. */
+export const waitingIds = async (dlq: DeadLetterQueue): Promise<string[]> =>
+  (await dlq.getWaiting(0, -1)).map(j => j.id ?? '').sort()
+
+/** The events job of a dead-lettered record: under the ingest's job id. */
+export const eventsJobOf = (events: EventsQueue, record: DeadLetterRecord) =>
+  events.getJob(eventJobId(record.tenantId, record.event.messageId as string))

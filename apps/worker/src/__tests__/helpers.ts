@@ -3,6 +3,7 @@ import { createLogger, type Logger } from '@ucd/logger'
 import { eventJobId, EventJobDataSchema, type EventJobData, type EventsQueue } from '@ucd/queue'
 import type { SegmentEvent } from '@ucd/segment'
 import { testEvent } from '@ucd/segment/testing'
+import { buildWorker, usercomDelivery, type BuiltWorker } from '../index'
 
 export const API_KEY = 'uc_test_key_0123456789abcdef0123456789abcdef0123456789abcdef01234567'
 
@@ -76,4 +77,23 @@ export async function enqueue(
       opts: { jobId: eventJobId(tenantId, event.messageId), ...opts },
     })),
   )
+}
+
+/** A worker on `prefix`, against the simulator at `baseUrl`: what `startWorker` in the worker tests builds. */
+export function buildSimWorker(
+  redisUrl: string,
+  prefix: string,
+  baseUrl: string,
+  env: Record<string, string> = {},
+  sweepIntervalMs?: number,
+  autorun = true,
+): BuiltWorker {
+  const config = testConfig(redisUrl, prefix, baseUrl, env)
+  return buildWorker({
+    config,
+    logger: quietLogger(),
+    deliveryFor: usercomDelivery,
+    sweepIntervalMs,
+    autorun,
+  })
 }
