@@ -2,6 +2,7 @@ import { Writable } from 'node:stream'
 import { gzipSync } from 'node:zlib'
 import { loadConfig, type Config } from '@ucd/config'
 import { createLogger, type Logger } from '@ucd/logger'
+import { EventJobDataSchema, eventJobId, type EventsQueue } from '@ucd/queue'
 import type { SegmentEvent } from '@ucd/segment'
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify'
 import { buildApp, buildMetricsApp, type BuildAppOptions } from '../app'
@@ -195,3 +196,14 @@ export const screen = (extra: Record<string, unknown> = {}): Record<string, unkn
   properties: { variation: 'blue signup button' },
   ...extra,
 })
+
+let midCounter = 0
+/** A message id of its own: the hint, a counter and the time. */
+export const mid = (hint: string): string => `${hint}-${++midCounter}-${Date.now()}`
+
+/** The job `from` holds for (tenant, messageId), with its data parsed; undefined if none. */
+export async function queuedJob(from: EventsQueue, tenantId: string, messageId: string) {
+  const job = await from.getJob(eventJobId(tenantId, messageId))
+  if (!job) return undefined
+  return { job, data: EventJobDataSchema.parse(job.data) }
+}
