@@ -16,7 +16,8 @@ import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
 import type { Redis } from 'ioredis'
 import { API_KEY, enqueue, identify, testEnv } from './helpers'
 
-// A measurement, not a timed test: identifies of 12 steps each (10 new custom attributes, the upsert,
+// A measurement, not a timed test, and not part of `npm test` (about a minute of wall time):
+// `pnpm --filter @ucd/worker measure`. identifies of 12 steps each (10 new custom attributes, the upsert,
 // and the catalog read) under 30 % 5xx, with the production backoff (base 1 s, cap 300 s), one worker
 // process. It asserts that every identify is delivered whole and prints how long each took (the
 // figure in the worker README); backoff over failures *without progress* keeps that short.
