@@ -1,15 +1,16 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { normalizeEvent, type SegmentEvent } from '@ucd/segment'
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
-import { createUsercomClient, type UsercomClient } from '@ucd/usercom-client'
-import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
-import { Redis } from 'ioredis'
+import { uniquePrefix } from '@ucd/testing'
+import type { UsercomClient } from '@ucd/usercom-client'
+import type { RunningSimulator } from '@ucd/usercom-sim'
+import type { Redis } from 'ioredis'
 import { eventClock, formatClock } from '../consistency/clock'
 import { FieldClocks } from '../consistency/field-clocks'
 import { tryLock } from '../consistency/lock'
 import { DeliveryDeferredError } from '../errors'
 import { createExecutor, type ExecutorOptions } from '../executor'
 import { companyKey, userKey } from '../keys'
+import { closeTestbed, openTestbed } from './helpers'
 
 // Per-user consistency on a real Redis and the simulator: the lock, the clock script, and the executor
 // dropping values a newer event already wrote.
@@ -23,16 +24,9 @@ let tenant = ''
 let tenants = 0
 
 beforeAll(async () => {
-  redis = new Redis(testRedisUrl())
-  sim = await startSimulator({ keys: [{ key: KEY, app: 'acme', revoked: false }] })
-  client = createUsercomClient({ baseUrl: sim.baseUrl, apiKey: KEY, timeoutMs: 5000, maxSockets: 16 })
+  ;({ redis, sim, client } = await openTestbed(KEY, 16))
 })
-afterAll(async () => {
-  client.close()
-  await sim.close()
-  await redis.quit()
-  await cleanupPrefix(testRedisUrl(), prefix)
-})
+afterAll(() => closeTestbed({ redis, sim, client }, prefix))
 beforeEach(async () => {
   await sim.admin.reset()
   tenants += 1

@@ -1,11 +1,23 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
-import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
-import { Redis } from 'ioredis'
-import { createUsercomClient, UsercomRejectedError, type UsercomClient } from '@ucd/usercom-client'
+import { uniquePrefix } from '@ucd/testing'
+import type { RunningSimulator } from '@ucd/usercom-sim'
+import type { Redis } from 'ioredis'
+import { UsercomRejectedError, type UsercomClient } from '@ucd/usercom-client'
 import type { ExecutorOptions } from '../executor'
 import { IdentityCache } from '../identity-cache'
-import { appState, attempt, group, identify, KEY, page, requestCount, testExecutor, track } from './helpers'
+import {
+  appState,
+  attempt,
+  group,
+  identify,
+  KEY,
+  page,
+  requestCount,
+  testExecutor,
+  track,
+  closeTestbed,
+  openTestbed,
+} from './helpers'
 
 const prefix = uniquePrefix(__filename)
 let redis: Redis
@@ -15,16 +27,9 @@ let tenant = ''
 let tenants = 0
 
 beforeAll(async () => {
-  redis = new Redis(testRedisUrl())
-  sim = await startSimulator({ keys: [{ key: KEY, app: 'acme', revoked: false }] })
-  client = createUsercomClient({ baseUrl: sim.baseUrl, apiKey: KEY, timeoutMs: 5000, maxSockets: 32 })
+  ;({ redis, sim, client } = await openTestbed(KEY, 32))
 })
-afterAll(async () => {
-  client.close()
-  await sim.close()
-  await redis.quit()
-  await cleanupPrefix(testRedisUrl(), prefix)
-})
+afterAll(() => closeTestbed({ redis, sim, client }, prefix))
 beforeEach(async () => {
   await sim.admin.reset()
   // A new tenant id per test: its own cache keys in Redis.

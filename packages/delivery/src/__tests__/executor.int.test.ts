@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { normalizeBatch, normalizeEvent } from '@ucd/segment'
 import { SPEC_FIXTURES } from '@ucd/segment/testing'
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
-import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
-import { Redis } from 'ioredis'
+import { uniquePrefix } from '@ucd/testing'
+import type { RunningSimulator } from '@ucd/usercom-sim'
+import type { Redis } from 'ioredis'
 import {
   createUsercomClient,
   UsercomForbiddenError,
@@ -24,6 +24,8 @@ import {
   testExecutor,
   totalRequestsOf,
   track,
+  closeTestbed,
+  openTestbed,
 } from './helpers'
 
 const prefix = uniquePrefix(__filename)
@@ -34,16 +36,9 @@ let tenant = ''
 let tenants = 0
 
 beforeAll(async () => {
-  redis = new Redis(testRedisUrl())
-  sim = await startSimulator({ keys: [{ key: KEY, app: 'acme', revoked: false }] })
-  client = createUsercomClient({ baseUrl: sim.baseUrl, apiKey: KEY, timeoutMs: 5000, maxSockets: 32 })
+  ;({ redis, sim, client } = await openTestbed(KEY, 32))
 })
-afterAll(async () => {
-  client.close()
-  await sim.close()
-  await redis.quit()
-  await cleanupPrefix(testRedisUrl(), prefix)
-})
+afterAll(() => closeTestbed({ redis, sim, client }, prefix))
 beforeEach(async () => {
   await sim.admin.reset()
   // A new tenant id per test: its own cache keys in Redis.

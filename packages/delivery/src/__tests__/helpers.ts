@@ -1,10 +1,34 @@
 import { normalizeEvent, type SegmentEvent } from '@ucd/segment'
-import type { RunningSimulator } from '@ucd/usercom-sim'
-import type { UsercomClient } from '@ucd/usercom-client'
-import type { Redis } from 'ioredis'
+import { cleanupPrefix, testRedisUrl } from '@ucd/testing'
+import { createUsercomClient, type UsercomClient } from '@ucd/usercom-client'
+import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
+import { Redis } from 'ioredis'
 import { createExecutor, type Checkpoints, type ExecutorOptions } from '../executor'
 
 export const KEY = 'executor-test-key-0123456789abcdef0123456789abcdef0123456789abcd'
+
+/** What a delivery test file runs against: the test Redis, a simulator app `acme` for `key`, a client. */
+export interface Testbed {
+  redis: Redis
+  sim: RunningSimulator
+  client: UsercomClient
+}
+
+/** Opens a file's testbed (in `beforeAll`). */
+export async function openTestbed(key: string, maxSockets: number): Promise<Testbed> {
+  const redis = new Redis(testRedisUrl())
+  const sim = await startSimulator({ keys: [{ key, app: 'acme', revoked: false }] })
+  const client = createUsercomClient({ baseUrl: sim.baseUrl, apiKey: key, timeoutMs: 5000, maxSockets })
+  return { redis, sim, client }
+}
+
+/** Closes a file's testbed and removes its keys (in `afterAll`). */
+export async function closeTestbed(testbed: Testbed, prefix: string): Promise<void> {
+  testbed.client.close()
+  await testbed.sim.close()
+  await testbed.redis.quit()
+  await cleanupPrefix(testRedisUrl(), prefix)
+}
 
 /** An executor for `tenantId` with the test TTLs; `options` win. */
 export const testExecutor = (
