@@ -87,6 +87,47 @@ describe('the lock', () => {
   })
 })
 
+describe('taking a lock with a clock check', () => {
+  it('answers the checked fields a newer event wrote, in the same round trip', async () => {
+    const clocks = new FieldClocks(redis, 600)
+    const clockKey = `${prefix}:clock-check`
+    const lockKey = `${prefix}:lock-check`
+    const at = (iso: string, messageId: string) => eventClock({ timestamp: iso, receivedAt: iso, messageId })
+    await clocks.write(clockKey, at('2026-11-28T10:00:00.000Z', 'b'), ['email', 'plan'])
+    await clocks.write(clockKey, at('2026-11-28T08:00:00.000Z', 'b'), ['city'])
+    const attempt = await tryLock(redis, lockKey, 10_000, {
+      key: clockKey,
+      clock: at('2026-11-28T09:00:00.000Z', 'm'),
+      fields: ['email', 'city', 'seats', 'plan'],
+    })
+    expect(attempt.held?.stale.slice().sort()).toEqual(['email', 'plan'])
+    // The same time: the messageId decides (byte order), as in clock.ts.
+    await attempt.held?.release()
+    const tie = await tryLock(redis, lockKey, 10_000, {
+      key: clockKey,
+      clock: at('2026-11-28T10:00:00.000Z', 'a'),
+      fields: ['email'],
+    })
+    expect(tie.held?.stale).toEqual(['email'])
+    await tie.held?.release()
+  })
+
+  it('the last clock write gives the lock back, only while the token still owns it', async () => {
+    const clocks = new FieldClocks(redis, 600)
+    const clockKey = `${prefix}:clock-release`
+    const lockKey = `${prefix}:lock-release`
+    const clock = eventClock({ timestamp: '2026-11-28T10:00:00.000Z', receivedAt: '', messageId: 'x' })
+    const first = await tryLock(redis, lockKey, 10_000)
+    expect(first.held).toBeDefined()
+    // Another token's write leaves the lock in place.
+    expect(await clocks.write(clockKey, clock, ['email'], { lockKey, token: 'not-the-owner' })).toBe(1)
+    expect(await redis.exists(lockKey)).toBe(1)
+    expect(await clocks.write(clockKey, clock, ['plan'], { lockKey, token: first.held?.token ?? '' })).toBe(1)
+    expect(await redis.exists(lockKey)).toBe(0)
+    expect(Object.keys(await redis.hgetall(clockKey)).sort()).toEqual(['email', 'plan'])
+  })
+})
+
 describe('the clock script', () => {
   it('sets a field only when its stored clock is not newer, and keeps the TTL', async () => {
     const clocks = new FieldClocks(redis, 600)
@@ -101,7 +142,7 @@ describe('the clock script', () => {
     expect(await clocks.write(key, t10, ['email'])).toBe(1)
     const t10c = at('2026-11-28T10:00:00.000Z', 'c')
     expect(await clocks.write(key, t10c, ['plan', 'score'])).toBe(2)
-    expect(await clocks.read(key)).toEqual({
+    expect(await redis.hgetall(key)).toEqual({
       email: formatClock(t10),
       plan: formatClock(t10c),
       score: formatClock(t10c),
