@@ -5,6 +5,7 @@ import type { UsercomClient } from '@ucd/usercom-client'
 import type { RunningSimulator } from '@ucd/usercom-sim'
 import type { Redis } from 'ioredis'
 import { eventClock, formatClock } from '../consistency/clock'
+import { Consistency } from '../consistency/consistency'
 import { FieldClocks } from '../consistency/field-clocks'
 import { tryLock } from '../consistency/lock'
 import { DeliveryDeferredError } from '../errors'
@@ -125,6 +126,37 @@ describe('taking a lock with a clock check', () => {
     expect(await clocks.write(clockKey, clock, ['plan'], { lockKey, token: first.held?.token ?? '' })).toBe(1)
     expect(await redis.exists(lockKey)).toBe(0)
     expect(Object.keys(await redis.hgetall(clockKey)).sort()).toEqual(['email', 'plan'])
+  })
+})
+
+describe('a lock given back with the last clock write', () => {
+  it('is gone after that write, and a later write of the same user in the run defers instead', async () => {
+    const consistency = new Consistency({
+      redis,
+      keyPrefix: prefix,
+      tenantId: 'early-release',
+      clockTtlSeconds: 600,
+      lockTtlMs: 10_000,
+    })
+    const step = {
+      op: 'upsert_user' as const,
+      key: 'user' as const,
+      customId: 'u-early',
+      body: { custom_id: 'u-early', email: 'a@x.io' },
+    }
+    const plan = { steps: [step], dropped: [] } as unknown as Parameters<Consistency['withLocks']>[0]
+    const clock = eventClock({ timestamp: '2026-11-28T10:00:00.000Z', receivedAt: '', messageId: 'e1' })
+    const lockKey = userKey(prefix, 'early-release', 'u-early', 'lock')
+    await consistency.withLocks(plan, clock, async held => {
+      expect(await redis.exists(lockKey)).toBe(1)
+      consistency.assertHeld(step, held)
+      await consistency.recordWritten(step, clock, held, [])
+      expect(await redis.exists(lockKey)).toBe(0)
+      expect(() => consistency.assertHeld(step, held)).toThrow(DeliveryDeferredError)
+    })
+    expect(await redis.hget(userKey(prefix, 'early-release', 'u-early', 'clock'), 'email')).toBe(
+      formatClock(clock),
+    )
   })
 })
 
