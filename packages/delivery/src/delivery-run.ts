@@ -7,7 +7,7 @@ import type { CatalogCache, CatalogSnapshot } from './catalog-cache'
 import type { CheckpointLog } from './checkpoints'
 import type { OnInDoubt } from './in-doubt'
 import { eventClock, type Clock } from './consistency/clock'
-import type { Consistency } from './consistency/consistency'
+import type { Consistency, HeldClocks } from './consistency/consistency'
 import type { BodyRejected, ReplanReason, StepContext } from './steps/context'
 import type { MergeOutcome } from './identity/merge'
 import type { AnonymousVisitors } from './identity/visitors'
@@ -140,28 +140,28 @@ export class DeliveryRun {
     // Per-user consistency (issue 14): the user's and company's locks around the runs of a state-setting plan.
     const { consistency } = this.services
     if (consistency === undefined || !consistency.setsState(plan)) return this.runPlan(plan)
-    return consistency.withLocks(plan, () => this.runPlan(plan))
+    return consistency.withLocks(plan, this.clock, held => this.runPlan(plan, held))
   }
 
   /** Runs a plan and its re-plans; returns the plan that ran last, as sent (stale values out). */
-  private async runPlan(planned: Plan): Promise<Plan> {
+  private async runPlan(planned: Plan, held?: HeldClocks): Promise<Plan> {
     let plan = planned
-    let sent = await this.withoutStale(plan)
-    let outcome = await this.runSteps(sent)
+    let sent = await this.withoutStale(plan, held)
+    let outcome = await this.runSteps(sent, held)
     // Bounded: `runSteps` asks only while a budget allows, and each pass spends one (replanned, a
     // catalog refresh, or a step's one partial acceptance); the plan has a handful of steps.
     while (outcome.status === 'needs_replan') {
       plan = await this.replanOnce(plan, outcome.reason, outcome.step)
-      sent = await this.withoutStale(plan)
-      outcome = await this.runSteps(sent)
+      sent = await this.withoutStale(plan, held)
+      outcome = await this.runSteps(sent, held)
     }
     return sent
   }
 
   /** The plan without the values a newer event already wrote (reported `stale`); as is when off. */
-  private withoutStale(plan: Plan): Promise<Plan> {
+  private withoutStale(plan: Plan, held: HeldClocks | undefined): Promise<Plan> {
     const { consistency } = this.services
-    return consistency === undefined ? Promise.resolve(plan) : consistency.dropStale(plan, this.clock)
+    return consistency === undefined ? Promise.resolve(plan) : consistency.dropStale(plan, this.clock, held)
   }
 
   /** This event's plan with `catalog` and the tenant's planning settings, minus what 400s refused. */
@@ -246,7 +246,7 @@ export class DeliveryRun {
   }
 
   /** Runs the plan's steps in order, skipping those checkpointed; stops when one asks for a re-plan. */
-  private async runSteps(plan: Plan): Promise<RunOutcome> {
+  private async runSteps(plan: Plan, held: HeldClocks | undefined): Promise<RunOutcome> {
     const { client, users, attributes, now, onInDoubt, visitors, onMerge, logger } = this.services
     // No id that would change a request path is sent (issue 18): the event is refused whole, as invalid.
     assertPathSafe(plan)
@@ -264,12 +264,15 @@ export class DeliveryRun {
       ...(onMerge ? { onMerge } : {}),
       ...(logger ? { logger } : {}),
     }
-    for (const step of plan.steps) {
+    for (const [index, step] of plan.steps.entries()) {
       if (this.checkpoints.has(step.key)) continue
+      this.services.consistency?.assertHeld(step, held)
       const outcome = await runStep(step, context)
       if (outcome.succeeded) {
         // The clocks of the values sent, before the checkpoint: a retry that skips the step has them.
-        await this.services.consistency?.recordWritten(step, this.clock)
+        // The user's lock goes back with them when no later step writes that user.
+        const rest = plan.steps.slice(index + 1).filter(later => !this.checkpoints.has(later.key))
+        await this.services.consistency?.recordWritten(step, this.clock, held, rest)
         // The one place a step's result is checkpointed (a retry resumes from here).
         await this.checkpoints.save(step.key, outcome.result)
       }

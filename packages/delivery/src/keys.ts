@@ -79,6 +79,15 @@ export function companyKey(
   return `${userKeyPrefix(base, tenantId, companyCustomId)}:${tenantId}:company:${kind}:${idHash(companyCustomId)}`
 }
 
+/** Recent ids' hashes: one delivery asks for the same user's keys several times. */
+const recentHashes = new Map<string, string>()
+const RECENT_HASHES = 1024
+
 function idHash(id: string): string {
-  return createHash('sha256').update(id).digest('hex').slice(0, 40)
+  const known = recentHashes.get(id)
+  if (known !== undefined) return known
+  const hash = createHash('sha256').update(id).digest('hex').slice(0, 40)
+  if (recentHashes.size >= RECENT_HASHES) recentHashes.clear()
+  recentHashes.set(id, hash)
+  return hash
 }

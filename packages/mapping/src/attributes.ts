@@ -1,4 +1,4 @@
-import { MAX_ATTRIBUTE_NAME_LENGTH, toNameStd, traitKey } from './names'
+import { attributeName, MAX_ATTRIBUTE_NAME_LENGTH, traitKey } from './names'
 import { convertAttributeValue, convertValue } from './values'
 import type {
   AttributeCatalog,
@@ -55,13 +55,18 @@ export function findAttribute(
 export function customName(
   key: string,
   reserved: ReadonlySet<string>,
-): { ok: true; nameStd: string } | { ok: false; reason: string } {
-  const nameStd = toNameStd(key)
+): { ok: true; nameStd: string; shortened: boolean } | { ok: false; reason: string } {
+  const { nameStd, shortened } = attributeName(key)
   if (nameStd === '')
     return { ok: false, reason: 'the name has no ASCII letter or digit to make an attribute name from' }
   if (reserved.has(nameStd))
     return { ok: false, reason: `"${nameStd}" is a User.com field, not a custom attribute` }
-  return { ok: true, nameStd }
+  return { ok: true, nameStd, shortened }
+}
+
+/** The report of a trait whose name was longer than an attribute name may be (its value is kept). */
+export function shortenedReason(nameStd: string): string {
+  return `name longer than ${MAX_ATTRIBUTE_NAME_LENGTH} characters: shortened to attribute ${nameStd}`
 }
 
 /**
@@ -85,8 +90,11 @@ export function sortTraits<Kind>(
     const kind = standardTraits.get(traitKey(key))
     if (kind === undefined) {
       const name = customName(key, reserved)
-      if (name.ok) out.custom.push({ nameStd: name.nameStd, field, value })
-      else out.dropped.push({ field, reason: name.reason })
+      if (!name.ok) out.dropped.push({ field, reason: name.reason })
+      else {
+        out.custom.push({ nameStd: name.nameStd, field, value })
+        if (name.shortened) out.dropped.push({ field, reason: shortenedReason(name.nameStd) })
+      }
       continue
     }
     const first = used.get(kind)

@@ -77,8 +77,15 @@ function shortened(snake: string): string {
  * (`toNameStd(toNameStd(x)) === toNameStd(x)`), empty when the name has no ASCII letter or digit.
  */
 export function toNameStd(name: string): string {
+  return attributeName(name).nameStd
+}
+
+/** `toNameStd`, and whether the snake_case name was longer than 32 characters and so shortened. */
+export function attributeName(name: string): { nameStd: string; shortened: boolean } {
   const snake = snakeCase(name)
-  return snake.length <= MAX_ATTRIBUTE_NAME_LENGTH ? snake : shortened(snake)
+  return snake.length <= MAX_ATTRIBUTE_NAME_LENGTH
+    ? { nameStd: snake, shortened: false }
+    : { nameStd: shortened(snake), shortened: true }
 }
 
 /** Longer than any reserved trait name written with punctuation (`Gravatar URL`, `phone_number`). */

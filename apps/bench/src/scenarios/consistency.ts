@@ -29,7 +29,8 @@ export const IDENTIFY_USERS = 200
 export const VALUES_PER_IDENTIFY = 20
 const CONCURRENCY = 50
 const POLL_MS = 20
-const GUESS_PER_SEC = 300
+/** Identifies per run: this many per `drainSeconds` (about a second each on this machine). */
+const IDENTIFIES_PER_DRAIN_SECOND = 1000
 
 export interface ConsistencyRun {
   consistency: 'on' | 'off'
@@ -175,7 +176,8 @@ async function drainIdentifies(
       loadavg1: ctx.sample(`identify consistency ${spec.consistency} ${spec.latencyMs}ms`),
     }
     ctx.log(
-      `  consistency ${spec.consistency}, ${spec.latencyMs} ms: ${Math.round(run.identifiesPerSec)} identifies/s ` +
+      `  ${spec.round === 0 ? 'warm-up, ' : ''}consistency ${spec.consistency}, ${spec.latencyMs} ms: ` +
+        `${Math.round(run.identifiesPerSec)} identifies/s ` +
         `(${measured} in ${run.seconds} s), worker CPU ${run.workerCpuUsPerIdentify} µs/identify`,
     )
     return { run, prefix }
@@ -200,12 +202,18 @@ export async function runConsistencySection(ctx: BenchContext): Promise<Consiste
   const runs: ConsistencyRun[] = []
   let clockBytes: number | undefined
   const latencies = ctx.settings.latencies
+  // One drain first, not measured: the simulator's and Redis's first identifies (JIT, script cache)
+  // would otherwise slow whichever side runs first. Rounds then alternate which side goes first.
+  ctx.log('consistency: warm-up drain (not measured)')
+  const warmup = Math.round((IDENTIFIES_PER_DRAIN_SECOND * ctx.settings.drainSeconds) / 2)
+  await drainIdentifies(ctx, { consistency: 'on', round: 0, latencyMs: 0, identifies: warmup })
   for (const latencyMs of latencies) {
     ctx.log(`consistency: identify-heavy, simulator latency ${latencyMs} ms, concurrency ${CONCURRENCY}`)
     for (let r = 1; r <= ctx.settings.workerRounds; r += 1) {
-      for (const consistency of ['on', 'off'] as const) {
-        const known = runs.find(x => x.latencyMs === latencyMs)?.identifiesPerSec ?? GUESS_PER_SEC
-        const identifies = Math.min(20_000, Math.max(400, Math.round(known * ctx.settings.drainSeconds)))
+      const order = r % 2 === 1 ? (['on', 'off'] as const) : (['off', 'on'] as const)
+      for (const consistency of order) {
+        // The same number in every run: a shorter run would weigh the new worker's warm-up more.
+        const identifies = Math.round(IDENTIFIES_PER_DRAIN_SECOND * ctx.settings.drainSeconds)
         const { run, prefix } = await drainIdentifies(ctx, { consistency, round: r, latencyMs, identifies })
         runs.push(run)
         if (consistency === 'on' && clockBytes === undefined)

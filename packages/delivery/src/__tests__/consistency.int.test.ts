@@ -5,6 +5,7 @@ import type { UsercomClient } from '@ucd/usercom-client'
 import type { RunningSimulator } from '@ucd/usercom-sim'
 import type { Redis } from 'ioredis'
 import { eventClock, formatClock } from '../consistency/clock'
+import { Consistency } from '../consistency/consistency'
 import { FieldClocks } from '../consistency/field-clocks'
 import { tryLock } from '../consistency/lock'
 import { DeliveryDeferredError } from '../errors'
@@ -87,6 +88,78 @@ describe('the lock', () => {
   })
 })
 
+describe('taking a lock with a clock check', () => {
+  it('answers the checked fields a newer event wrote, in the same round trip', async () => {
+    const clocks = new FieldClocks(redis, 600)
+    const clockKey = `${prefix}:clock-check`
+    const lockKey = `${prefix}:lock-check`
+    const at = (iso: string, messageId: string) => eventClock({ timestamp: iso, receivedAt: iso, messageId })
+    await clocks.write(clockKey, at('2026-11-28T10:00:00.000Z', 'b'), ['email', 'plan'])
+    await clocks.write(clockKey, at('2026-11-28T08:00:00.000Z', 'b'), ['city'])
+    const attempt = await tryLock(redis, lockKey, 10_000, {
+      key: clockKey,
+      clock: at('2026-11-28T09:00:00.000Z', 'm'),
+      fields: ['email', 'city', 'seats', 'plan'],
+    })
+    expect(attempt.held?.stale.slice().sort()).toEqual(['email', 'plan'])
+    // The same time: the messageId decides (byte order), as in clock.ts.
+    await attempt.held?.release()
+    const tie = await tryLock(redis, lockKey, 10_000, {
+      key: clockKey,
+      clock: at('2026-11-28T10:00:00.000Z', 'a'),
+      fields: ['email'],
+    })
+    expect(tie.held?.stale).toEqual(['email'])
+    await tie.held?.release()
+  })
+
+  it('the last clock write gives the lock back, only while the token still owns it', async () => {
+    const clocks = new FieldClocks(redis, 600)
+    const clockKey = `${prefix}:clock-release`
+    const lockKey = `${prefix}:lock-release`
+    const clock = eventClock({ timestamp: '2026-11-28T10:00:00.000Z', receivedAt: '', messageId: 'x' })
+    const first = await tryLock(redis, lockKey, 10_000)
+    expect(first.held).toBeDefined()
+    // Another token's write leaves the lock in place.
+    expect(await clocks.write(clockKey, clock, ['email'], { lockKey, token: 'not-the-owner' })).toBe(1)
+    expect(await redis.exists(lockKey)).toBe(1)
+    expect(await clocks.write(clockKey, clock, ['plan'], { lockKey, token: first.held?.token ?? '' })).toBe(1)
+    expect(await redis.exists(lockKey)).toBe(0)
+    expect(Object.keys(await redis.hgetall(clockKey)).sort()).toEqual(['email', 'plan'])
+  })
+})
+
+describe('a lock given back with the last clock write', () => {
+  it('is gone after that write, and a later write of the same user in the run defers instead', async () => {
+    const consistency = new Consistency({
+      redis,
+      keyPrefix: prefix,
+      tenantId: 'early-release',
+      clockTtlSeconds: 600,
+      lockTtlMs: 10_000,
+    })
+    const step = {
+      op: 'upsert_user' as const,
+      key: 'user' as const,
+      customId: 'u-early',
+      body: { custom_id: 'u-early', email: 'a@x.io' },
+    }
+    const plan = { steps: [step], dropped: [] } as unknown as Parameters<Consistency['withLocks']>[0]
+    const clock = eventClock({ timestamp: '2026-11-28T10:00:00.000Z', receivedAt: '', messageId: 'e1' })
+    const lockKey = userKey(prefix, 'early-release', 'u-early', 'lock')
+    await consistency.withLocks(plan, clock, async held => {
+      expect(await redis.exists(lockKey)).toBe(1)
+      consistency.assertHeld(step, held)
+      await consistency.recordWritten(step, clock, held, [])
+      expect(await redis.exists(lockKey)).toBe(0)
+      expect(() => consistency.assertHeld(step, held)).toThrow(DeliveryDeferredError)
+    })
+    expect(await redis.hget(userKey(prefix, 'early-release', 'u-early', 'clock'), 'email')).toBe(
+      formatClock(clock),
+    )
+  })
+})
+
 describe('the clock script', () => {
   it('sets a field only when its stored clock is not newer, and keeps the TTL', async () => {
     const clocks = new FieldClocks(redis, 600)
@@ -101,7 +174,7 @@ describe('the clock script', () => {
     expect(await clocks.write(key, t10, ['email'])).toBe(1)
     const t10c = at('2026-11-28T10:00:00.000Z', 'c')
     expect(await clocks.write(key, t10c, ['plan', 'score'])).toBe(2)
-    expect(await clocks.read(key)).toEqual({
+    expect(await redis.hgetall(key)).toEqual({
       email: formatClock(t10),
       plan: formatClock(t10c),
       score: formatClock(t10c),

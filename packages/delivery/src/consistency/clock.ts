@@ -80,8 +80,11 @@ export function dropStale(
 ): Filtered {
   const kept: Record<string, unknown> = {}
   const stale: Dropped[] = []
+  const own = formatClock(incoming)
   for (const [field, value] of Object.entries(body)) {
-    if (!keep.has(field) && isStale(incoming, stored[field])) {
+    const clock = stored[field]
+    // Written by this same event (a retry) or never: sent, without parsing.
+    if (clock !== undefined && clock !== own && !keep.has(field) && isStale(incoming, clock)) {
       stale.push({ field: `${where}.${field}`, reason: STALE_REASON })
     } else kept[field] = value
   }

@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { DeliveryDeferredError } from '../errors'
 import { companyKey, userKey, type KeyBase } from '../keys'
 import type { Step } from '../steps/context'
-import { dropStale, type Clock } from './clock'
+import { isStale, STALE_REASON, type Clock } from './clock'
 import { FieldClocks } from './field-clocks'
 import { tryLock, type HeldLock } from './lock'
 
@@ -21,6 +21,14 @@ import { tryLock, type HeldLock } from './lock'
 
 /** A state-setting step: its body carries values of one user or one company. */
 export type StateStep = Step<'upsert_user' | 'upsert_company'>
+
+/**
+ * What a delivery holds, by clock key: the lock of that user (company), the fields it checked against
+ * the clock hash and those of them a newer event wrote (`stale`), kept current by its own writes.
+ * While it holds the lock no other delivery writes those clocks, so re-plans and later steps need no
+ * second read (a field not yet checked is read then).
+ */
+export type HeldClocks = Map<string, { lock: HeldLock; checked: Set<string>; stale: Set<string> }>
 
 /** Never clocked nor dropped: the user's identity, not a value. */
 const IDENTITY_FIELDS: ReadonlySet<string> = new Set(['custom_id'])
@@ -48,6 +56,11 @@ export interface ConsistencyOptions extends ConsistencySettings {
 export const DEFAULT_CLOCK_TTL_SECONDS = 240 * 60 + 30 * 86_400
 export const DEFAULT_LOCK_TTL_MS = 30_000
 
+/** The fields of a state-setting step's body that have clocks (all but its identity). */
+function clockedFields(step: StateStep): string[] {
+  return Object.keys(step.body).filter(field => !IDENTITY_FIELDS.has(field))
+}
+
 function isStateStep(step: Operation): step is StateStep {
   return step.op === 'upsert_user' || step.op === 'upsert_company'
 }
@@ -74,21 +87,32 @@ export class Consistency {
 
   /**
    * Runs `work` holding the locks of the plan's user and company (a plan without state-setting steps
-   * runs at once). A lock taken elsewhere: nothing runs, DeliveryDeferredError('user_locked').
+   * runs at once). A lock taken elsewhere: nothing runs, DeliveryDeferredError('user_locked'). Each
+   * lock is taken in one round trip with the read of its clock hash, handed to `work`.
    */
-  async withLocks<T>(plan: Plan, work: () => Promise<T>): Promise<T> {
-    const keys = [...new Set(plan.steps.filter(isStateStep).map(step => this.key(step, 'lock')))].sort()
-    const held: HeldLock[] = []
+  async withLocks<T>(plan: Plan, clock: Clock, work: (held: HeldClocks) => Promise<T>): Promise<T> {
+    // lock key → its clock key and the fields of the plan's steps that write that user (company)
+    const wanted = new Map<string, { clockKey: string; fields: Set<string> }>()
+    for (const step of plan.steps.filter(isStateStep)) {
+      const lockKey = this.key(step, 'lock')
+      const entry = wanted.get(lockKey) ?? { clockKey: this.key(step, 'clock'), fields: new Set() }
+      for (const field of clockedFields(step)) entry.fields.add(field)
+      wanted.set(lockKey, entry)
+    }
+    const locks: HeldLock[] = []
+    const held: HeldClocks = new Map()
     try {
-      for (const key of keys) {
-        const attempt = await tryLock(this.options.redis, key, this.options.lockTtlMs)
+      for (const [lockKey, { clockKey, fields }] of [...wanted].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const check = { key: clockKey, clock, fields: [...fields] }
+        const attempt = await tryLock(this.options.redis, lockKey, this.options.lockTtlMs, check)
         if (attempt.held === undefined) throw this.deferral(attempt.remainingMs)
-        held.push(attempt.held)
+        locks.push(attempt.held)
+        held.set(clockKey, { lock: attempt.held, checked: fields, stale: new Set(attempt.held.stale) })
       }
-      return await work()
+      return await work(held)
     } finally {
       // Released even when the work failed: a job waiting in backoff holds no lock.
-      await this.releaseAll(held)
+      await this.releaseAll(locks)
     }
   }
 
@@ -117,9 +141,10 @@ export class Consistency {
 
   /**
    * The plan with the values a newer event already wrote taken out of its state-setting bodies, and
-   * reported in `dropped` as `stale`. Call it holding the locks.
+   * reported in `dropped` as `stale`. Call it holding the locks, with the clocks they read (a clock
+   * hash not among them is read from Redis).
    */
-  async dropStale(plan: Plan, clock: Clock): Promise<Plan> {
+  async dropStale(plan: Plan, clock: Clock, held?: HeldClocks): Promise<Plan> {
     if (!this.setsState(plan)) return plan
     const dropped = [...plan.dropped]
     const steps: Operation[] = []
@@ -128,19 +153,73 @@ export class Consistency {
         steps.push(step)
         continue
       }
-      const stored = await this.clocks.read(this.key(step, 'clock'))
+      const stale = await this.staleFields(step, clock, held)
       const where = step.op === 'upsert_user' ? 'user' : 'company'
-      const filtered = dropStale(step.body, stored, clock, where, IDENTITY_FIELDS)
-      dropped.push(...filtered.stale)
-      steps.push({ ...step, body: filtered.body })
+      const body: Record<string, unknown> = {}
+      for (const [field, value] of Object.entries(step.body)) {
+        if (stale.has(field)) dropped.push({ field: `${where}.${field}`, reason: STALE_REASON })
+        else body[field] = value
+      }
+      steps.push({ ...step, body })
     }
     return { ...plan, steps, dropped }
   }
 
-  /** After User.com took a state-setting step's write: the clocks of the values it sent. */
-  async recordWritten(step: Operation, clock: Clock): Promise<void> {
+  /** The fields of a step's body a newer event wrote: from what the locks checked, else from Redis. */
+  private async staleFields(step: StateStep, clock: Clock, held?: HeldClocks): Promise<Set<string>> {
+    const key = this.key(step, 'clock')
+    const fields = clockedFields(step)
+    const entry = held?.get(key)
+    const unchecked = entry === undefined ? fields : fields.filter(field => !entry.checked.has(field))
+    const stale = new Set<string>()
+    if (unchecked.length > 0) {
+      const stored = await this.clocks.read(key, unchecked)
+      for (const field of unchecked) {
+        entry?.checked.add(field)
+        if (!isStale(clock, stored[field])) continue
+        stale.add(field)
+        entry?.stale.add(field)
+      }
+    }
+    for (const field of fields) if (entry?.stale.has(field) === true) stale.add(field)
+    return stale
+  }
+
+  /**
+   * Before a state-setting step runs under `held`: its lock must still be held. A lock the delivery
+   * gave back early (its last write of that user, `recordWritten`) is not taken again in the same
+   * run: the delivery is deferred and resumes from its checkpoints holding the lock anew.
+   */
+  assertHeld(step: Operation, held: HeldClocks | undefined): void {
+    if (held === undefined || !isStateStep(step)) return
+    if (held.get(this.key(step, 'clock'))?.lock.isReleased === true) throw this.deferral(0)
+  }
+
+  /**
+   * After User.com took a state-setting step's write: the clocks of the values it sent, in Redis and
+   * in the clocks the delivery holds. When no step in `rest` (the plan's steps after this one) writes
+   * the same user (company), the lock is given back in the same round trip.
+   */
+  async recordWritten(
+    step: Operation,
+    clock: Clock,
+    held?: HeldClocks,
+    rest: readonly Operation[] = [],
+  ): Promise<void> {
     if (!isStateStep(step)) return
-    const fields = Object.keys(step.body).filter(field => !IDENTITY_FIELDS.has(field))
-    await this.clocks.write(this.key(step, 'clock'), clock, fields)
+    const key = this.key(step, 'clock')
+    const fields = clockedFields(step)
+    const entry = held?.get(key)
+    const last = entry !== undefined && !rest.some(s => isStateStep(s) && this.key(s, 'clock') === key)
+    const lock = last && !entry.lock.isReleased ? entry.lock : undefined
+    await this.clocks.write(
+      key,
+      clock,
+      fields,
+      lock === undefined ? undefined : { lockKey: lock.key, token: lock.token },
+    )
+    lock?.releasedBy()
+    // Fields it wrote hold its own clock now: not stale for it (they were not, or they were not sent).
+    for (const field of fields) entry?.checked.add(field)
   }
 }

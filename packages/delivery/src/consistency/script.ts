@@ -9,13 +9,21 @@ export class Script {
     this.sha = createHash('sha1').update(lua).digest('hex')
   }
 
-  /** Runs it on one key (every script of this package touches one user's or one company's key). */
-  async run(redis: Redis | Cluster, key: string, args: ReadonlyArray<string | number>): Promise<unknown> {
+  /**
+   * Runs it on `keys`: one key, or several of one user (or one company), which share a hash slot
+   * on Redis Cluster (keys.ts).
+   */
+  async run(
+    redis: Redis | Cluster,
+    keys: string | readonly string[],
+    args: ReadonlyArray<string | number>,
+  ): Promise<unknown> {
+    const list = typeof keys === 'string' ? [keys] : keys
     try {
-      return await redis.evalsha(this.sha, 1, key, ...args)
+      return await redis.evalsha(this.sha, list.length, ...list, ...args)
     } catch (error) {
       if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error
-      return redis.eval(this.lua, 1, key, ...args)
+      return redis.eval(this.lua, list.length, ...list, ...args)
     }
   }
 }

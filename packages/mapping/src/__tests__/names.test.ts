@@ -147,7 +147,17 @@ describe('toNameStd: names longer than 32 characters are shortened with a hash, 
       order_completed_last_30da_284b4f: 'true',
       order_completed_last_30da_55dc26: 'false',
     })
-    expect(plan.dropped).toEqual([])
+    // The values are kept; the shortening is reported (issue 18: a long name is never silent).
+    expect(plan.dropped).toEqual([
+      {
+        field: 'traits.order_completed_last_30days_high_value_customers',
+        reason: 'name longer than 32 characters: shortened to attribute order_completed_last_30da_284b4f',
+      },
+      {
+        field: 'traits.order_completed_last_30days_high_value_churned',
+        reason: 'name longer than 32 characters: shortened to attribute order_completed_last_30da_55dc26',
+      },
+    ])
   })
 
   it('an attribute in the catalog under the shortened name is used (and typed), not created again', () => {
