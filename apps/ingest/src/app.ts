@@ -10,6 +10,7 @@ import errorsPlugin from './plugins/errors'
 import gracefulClosePlugin from './plugins/graceful-close'
 import requestLogPlugin from './plugins/request-log'
 import type { IngestProducer } from './producer-port'
+import { requestLoggerFactory } from './request-logger'
 import './request-state'
 import { healthRoutes } from './routes/health'
 import { metricsRoutes } from './routes/metrics'
@@ -48,6 +49,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // No pino child per request: lines carry requestId (and tenantId) all the same (request-logger.ts).
+    childLoggerFactory: requestLoggerFactory,
     // Behind a load balancer, request.ip (context.ip of client events) comes from X-Forwarded-For
     // only for the proxies INGEST_TRUST_PROXY names; by default the socket's peer is the client.
     trustProxy: config.ingest.trustProxy,

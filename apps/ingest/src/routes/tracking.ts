@@ -6,6 +6,7 @@ import type { BodyLimit } from '../body'
 import { IngestHttpError, InvalidRequestError } from '../errors'
 import { typeLabel, type EventOutcome, type IngestMetrics } from '../metrics'
 import type { IngestProducer } from '../producer-port'
+import { RequestLogger } from '../request-logger'
 import type { IngestRequestState, IngestRoute } from '../request-state'
 import { MAX_REPORTED_ERRORS, deliveredTypesOf, triageBody, type ItemError, type Triage } from '../triage'
 
@@ -114,7 +115,8 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
     const state = (request.ingest ??= {})
     state.tenant ??= tenantForWriteKey(tenants, writeKeyFromBody(body))
     const tenant = state.tenant
-    request.log = request.log.child({ tenantId: tenant.id })
+    if (request.log instanceof RequestLogger) request.log.bind({ tenantId: tenant.id })
+    else request.log = request.log.child({ tenantId: tenant.id })
     if (route.kind === 'webhook' && tenant.webhookSecret !== undefined) {
       verifyWebhookSignature(tenant.webhookSecret, request.headers['x-signature'], body, state.source)
     }
