@@ -129,6 +129,7 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
         requestIp: request.ip,
         maxBatchItems: options.maxBatchItems,
         deliveredTypes: deliveredTypesOf(tenant),
+        sourceBytes: state.bytes,
       })
     } catch (error) {
       if (error instanceof IngestHttpError) throw error
