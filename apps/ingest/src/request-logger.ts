@@ -19,7 +19,7 @@ export class RequestLogger implements FastifyBaseLogger {
 
   constructor(
     private readonly parent: FastifyBaseLogger,
-    private bindings: Bindings,
+    private readonly bindings: Bindings,
     private readonly options?: ChildOptions,
   ) {}
 
@@ -33,7 +33,8 @@ export class RequestLogger implements FastifyBaseLogger {
 
   /** Adds bindings to every later line (the tenant, once the request's write key settled it). */
   bind(extra: Bindings): void {
-    this.bindings = { ...this.bindings, ...extra }
+    // The bindings object is this logger's own (Fastify makes one per request; child() copies).
+    Object.assign(this.bindings, extra)
     if (this.real !== undefined) this.real = this.real.child(extra)
   }
 

@@ -88,6 +88,12 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
     const outcome = (state.outcome = emptyOutcome())
     const add = (name: EventOutcome, types: readonly (string | undefined)[]): void => {
       outcome[name] += types.length
+      if (types.length === 0) return
+      if (types.length === 1) {
+        // A single event (every browser request): one increment, no tally.
+        metrics.events.inc({ outcome: name, type: typeLabel(types[0]) })
+        return
+      }
       const byType = new Map<string, number>()
       for (const type of types) {
         const label = typeLabel(type)
