@@ -59,6 +59,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: true,
   })
   app.decorateRequest('ingest', null)
+  app.decorateRequest('ingestRoute', null)
 
   await app.register(gracefulClosePlugin)
   await app.register(corsPlugin)

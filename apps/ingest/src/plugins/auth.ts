@@ -2,7 +2,7 @@ import type { TenantRegistry } from '@ucd/config'
 import type { FastifyPluginCallback } from 'fastify'
 import fp from 'fastify-plugin'
 import { KnownKeys, tenantForWriteKey, writeKeyFromHeader } from '../auth'
-import '../request-state'
+import { ingestRouteOf } from '../request-state'
 
 export interface AuthOptions {
   tenants: TenantRegistry
@@ -16,7 +16,7 @@ const auth: FastifyPluginCallback<AuthOptions> = (app, { tenants }, done) => {
   // Authorization headers that carried a known key: a browser sends the same one on every request.
   const knownHeaders = new KnownKeys()
   app.addHook('preParsing', (request, _reply, payload, next) => {
-    const route = request.routeOptions.config.ingest
+    const route = ingestRouteOf(request)
     const header = request.headers.authorization
     if (route === undefined || route.kind === 'metrics' || header === undefined) {
       next(null, payload)

@@ -1,7 +1,7 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { IngestMetrics } from '../metrics'
-import '../request-state'
+import { ingestRouteOf } from '../request-state'
 
 export interface RequestLogOptions {
   metrics: IngestMetrics
@@ -13,9 +13,10 @@ export interface RequestLogOptions {
  */
 const requestLog: FastifyPluginCallback<RequestLogOptions> = (app, { metrics }, done) => {
   app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched')
+    const ingest = ingestRouteOf(request)
+    const route = ingest?.url ?? (request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched'))
     metrics.requests.inc({ route, status: String(reply.statusCode) })
-    if (request.routeOptions.config.ingest === undefined) return
+    if (ingest === undefined) return
     const state = request.ingest
     request.log.info(
       {

@@ -7,7 +7,7 @@ import { IngestHttpError, InvalidRequestError } from '../errors'
 import { typeLabel, type EventOutcome, type IngestMetrics } from '../metrics'
 import type { IngestProducer } from '../producer-port'
 import { RequestLogger } from '../request-logger'
-import type { IngestRequestState, IngestRoute } from '../request-state'
+import { ingestRouteOf, type IngestRequestState, type IngestRoute } from '../request-state'
 import { MAX_REPORTED_ERRORS, deliveredTypesOf, triageBody, type ItemError, type Triage } from '../triage'
 
 export interface TrackingOptions {
@@ -113,7 +113,7 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
   }
 
   const ingest = async (request: FastifyRequest, reply: FastifyReply) => {
-    const route = request.routeOptions.config.ingest
+    const route = ingestRouteOf(request)
     if (route === undefined || route.kind === 'metrics') throw new Error('not an ingest route')
     const receivedAt = now()
     const body = request.body
@@ -173,16 +173,22 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
   }
 
   for (const [path, type, caller] of SINGLE_ROUTES) {
-    const route: IngestRoute = { kind: 'single', type, client: caller === 'client', limit: SINGLE_LIMIT }
-    app.post(`/v1/${path}`, { config: { ingest: route } }, ingest)
+    const url = `/v1/${path}`
+    const route: IngestRoute = { kind: 'single', type, client: caller === 'client', limit: SINGLE_LIMIT, url }
+    app.post(url, { config: { ingest: route } }, ingest)
   }
   for (const [path, caller] of BATCH_ROUTES) {
-    const route: IngestRoute = { kind: 'batch', client: caller === 'client', limit: BATCH_LIMIT }
-    app.post(`/v1/${path}`, { config: { ingest: route } }, ingest)
+    const url = `/v1/${path}`
+    const route: IngestRoute = { kind: 'batch', client: caller === 'client', limit: BATCH_LIMIT, url }
+    app.post(url, { config: { ingest: route } }, ingest)
   }
-  app.post(WEBHOOK_ROUTE, { config: { ingest: { kind: 'webhook', limit: BATCH_LIMIT } } }, ingest)
+  app.post(
+    WEBHOOK_ROUTE,
+    { config: { ingest: { kind: 'webhook', limit: BATCH_LIMIT, url: WEBHOOK_ROUTE } } },
+    ingest,
+  )
   // analytics.js posts its own client-side metrics here every ~30 s: acknowledged and dropped.
-  app.post('/v1/m', { config: { ingest: { kind: 'metrics' } } }, async (_request, reply) =>
+  app.post('/v1/m', { config: { ingest: { kind: 'metrics', url: '/v1/m' } } }, async (_request, reply) =>
     reply.code(200).send({ success: true }),
   )
   done()
