@@ -260,21 +260,19 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
   const channel = readText(raw, 'channel')
   const projectId = readText(raw, 'projectId')
   const version = raw.version
-  const candidate: JsonObject = {
-    type,
-    messageId,
-    ...(userId === undefined ? {} : { userId }),
-    ...(anonymousId === undefined ? {} : { anonymousId }),
-    ...specific,
-    ...times,
-    context,
-    integrations,
-    ...(channel === undefined ? {} : { channel }),
-    ...(typeof version === 'string' || (typeof version === 'number' && Number.isFinite(version))
-      ? { version }
-      : {}),
-    ...(projectId === undefined ? {} : { projectId }),
+  // Assigned in the order of the schema's output, without a temporary object per optional field
+  // (this runs for every event of every request).
+  const candidate: JsonObject = { type, messageId }
+  if (userId !== undefined) candidate.userId = userId
+  if (anonymousId !== undefined) candidate.anonymousId = anonymousId
+  Object.assign(candidate, specific, times)
+  candidate.context = context
+  candidate.integrations = integrations
+  if (channel !== undefined) candidate.channel = channel
+  if (typeof version === 'string' || (typeof version === 'number' && Number.isFinite(version))) {
+    candidate.version = version
   }
+  if (projectId !== undefined) candidate.projectId = projectId
 
   const parsed = SegmentEventSchema.safeParse(candidate)
   if (!parsed.success) return fail(zodIssues(parsed.error))
