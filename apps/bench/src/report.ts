@@ -1,6 +1,7 @@
 import type { BenchResults, DrainRun, FuzzCaseResult, HttpRun, MemoryItem, TargetCheck } from './results'
 import { formatBytes, formatCount, formatMs, formatRatio, ratio } from './stats'
 import { consistencyTable } from './scenarios/consistency'
+import { lingerTable } from './scenarios/linger'
 import { pickRun } from './targets'
 import { renderMarkdownTable, renderTable, type Table } from './table'
 
@@ -285,6 +286,7 @@ function clusterTable(results: BenchResults): Table | undefined {
 export function reportTables(results: BenchResults): Table[] {
   return [
     ingestTable(results),
+    lingerTable(results.linger),
     workerTable(results),
     scaleTable(results),
     memoryTable(results),

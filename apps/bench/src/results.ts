@@ -42,6 +42,8 @@ export interface HttpRun {
   /** CPU time per event of the server process and of Redis, in microseconds. */
   cpuUsPerEvent: CpuPerEvent
   loadavg1: number
+  /** Set for an open-loop run: the requests/s due in total (open-load.ts: evenly spaced, latency from when each was due). */
+  offeredRequestsPerSec?: number
 }
 
 export interface CpuPerEvent {
@@ -202,6 +204,13 @@ export interface LingerSection {
     addBulkCeiling: AddBulkRun
     lingerOnPctOfCeiling: number
     lingerOffPctOfCeiling: number
+    /**
+     * Open loop (browsers send when their users act, not when the last answer came): the same 100
+     * connections at a fixed total rate, `OPEN_LOOP_SHARE` of `addBulkCeiling`. Latency here is what a
+     * browser sees below saturation; in the closed loop above it is 100 / throughput (Little's law).
+     * Absent in results written before it was measured.
+     */
+    openLoop?: { offeredPerSec: number; lingerOn: HttpRun; lingerOff: HttpRun }
   }
   batch: { ingest: HttpRun; addBulkCeiling: AddBulkRun; pctOfCeiling: number }
   eventLoop: { batches: number; items: number; bodyBytes: number; maxDelayMs: number }

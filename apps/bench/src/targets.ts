@@ -13,6 +13,12 @@ export const LIMITS = {
   fuzzMsPerEvent: 5,
   /** Identify throughput with per-user consistency on, vs off (issue 14). */
   consistencyOnVsOff: 0.85,
+  /** Issue 20: /v1/track (linger on, 100 connections) over the addBulk(1 job) ceiling of the same run. */
+  trackVsAddBulkCeiling: 0.6,
+  /** Issue 20: /v1/batch over its addBulk(100 jobs) ceiling of the same run. */
+  batchVsAddBulkCeiling: 0.55,
+  /** Issue 20: p99 of /v1/track, ms (open loop at 60 % of the ceiling; the saturated closed loop is shown too). */
+  trackP99Ms: 20,
 } as const
 
 /** The median round of one worker configuration (by events/s), or undefined when it did not run. */
@@ -57,7 +63,7 @@ function check(
 
 /** Every target of the issue, checked against what the run measured (N/A for a section not run). */
 export function checkTargets(
-  results: Pick<BenchResults, 'ingest' | 'worker' | 'memory' | 'fuzz' | 'consistency'>,
+  results: Pick<BenchResults, 'ingest' | 'worker' | 'memory' | 'fuzz' | 'consistency' | 'linger'>,
 ): TargetCheck[] {
   const checks: TargetCheck[] = []
   const batch = results.ingest?.batch
@@ -155,6 +161,7 @@ export function checkTargets(
       'ms',
     ),
   )
+  checks.push(...lingerChecks(results.linger))
   // Per-user consistency: every latency measured must hold the ratio (0 ms, CPU-bound, is the hardest).
   const ratios = results.consistency?.ratios ?? [{ latencyMs: 0 }]
   for (const { latencyMs, ratio: measured } of ratios) {
@@ -170,4 +177,43 @@ export function checkTargets(
     )
   }
   return checks
+}
+
+/** Issue 20's targets, from the linger section (`--only linger`). */
+function lingerChecks(linger: BenchResults['linger']): TargetCheck[] {
+  const track = linger?.track
+  return [
+    check(
+      'linger-track-vs-ceiling',
+      '/v1/track events/s (linger on, 100 connections) vs addBulk(1) ceiling',
+      ratio(track?.lingerOn.eventsPerSec, track?.addBulkCeiling.eventsPerSec),
+      '>=',
+      LIMITS.trackVsAddBulkCeiling,
+      'ratio',
+    ),
+    check(
+      'linger-batch-vs-ceiling',
+      '/v1/batch events/s vs addBulk(100) ceiling (linger section)',
+      ratio(linger?.batch.ingest.eventsPerSec, linger?.batch.addBulkCeiling.eventsPerSec),
+      '>=',
+      LIMITS.batchVsAddBulkCeiling,
+      'ratio',
+    ),
+    check(
+      'linger-track-open-loop-p99',
+      '/v1/track p99, open loop at 60% of the addBulk(1) ceiling (linger on)',
+      track?.openLoop?.lingerOn.latencyP99Ms,
+      '<=',
+      LIMITS.trackP99Ms,
+      'ms',
+    ),
+    check(
+      'linger-track-saturated-p99',
+      "/v1/track p99, closed loop at saturation (Little's law: mean = 100 / throughput)",
+      track?.lingerOn.latencyP99Ms,
+      '<=',
+      LIMITS.trackP99Ms,
+      'ms',
+    ),
+  ]
 }

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto'
-import cors from '@fastify/cors'
 import type { Config } from '@ucd/config'
 import type { Logger } from '@ucd/logger'
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify'
 import type { IngestMetrics } from './metrics'
 import authPlugin from './plugins/auth'
 import bodyParserPlugin from './plugins/body-parser'
+import corsPlugin from './plugins/cors'
 import errorsPlugin from './plugins/errors'
 import gracefulClosePlugin from './plugins/graceful-close'
 import requestLogPlugin from './plugins/request-log'
 import type { IngestProducer } from './producer-port'
+import { requestLoggerFactory } from './request-logger'
 import './request-state'
 import { healthRoutes } from './routes/health'
 import { metricsRoutes } from './routes/metrics'
@@ -48,6 +49,8 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
     genReqId: () => randomUUID(),
     requestIdHeader: false,
+    // No pino child per request: lines carry requestId (and tenantId) all the same (request-logger.ts).
+    childLoggerFactory: requestLoggerFactory,
     // Behind a load balancer, request.ip (context.ip of client events) comes from X-Forwarded-For
     // only for the proxies INGEST_TRUST_PROXY names; by default the socket's peer is the client.
     trustProxy: config.ingest.trustProxy,
@@ -56,23 +59,10 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
     return503OnClosing: true,
   })
   app.decorateRequest('ingest', null)
+  app.decorateRequest('ingestRoute', null)
 
   await app.register(gracefulClosePlugin)
-  await app.register(cors, {
-    // CORS on the tracking routes only (/v1/*: browser SDKs such as analytics.js post there from any
-    // site); /health/* answer without CORS headers. No credentials: the write key travels in the
-    // Authorization header or the body, never in a cookie. Allowed request headers are reflected from
-    // the preflight (Authorization, Content-Type, ...).
-    delegator: (request, callback) => {
-      const tracking = (request.url ?? '').startsWith('/v1/')
-      callback(null, {
-        origin: tracking,
-        credentials: false,
-        methods: ['POST', 'OPTIONS'],
-        maxAge: 86_400,
-      })
-    },
-  })
+  await app.register(corsPlugin)
   await app.register(bodyParserPlugin, { metrics })
   await app.register(authPlugin, { tenants: config.tenants })
   await app.register(requestLogPlugin, { metrics })

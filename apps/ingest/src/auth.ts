@@ -30,13 +30,42 @@ export function writeKeyFromBody(body: unknown): string | undefined {
   return trimmed === '' ? undefined : trimmed
 }
 
+/** Most strings a KnownKeys remembers; past that it starts over (there are few real keys). */
+export const MAX_KNOWN_KEYS = 1000
+
+/**
+ * Strings (write keys, Authorization headers) already seen to belong to a tenant, so that the same
+ * key on every request of a browser costs one Map lookup instead of a SHA-256 per known key (and, for
+ * a header, a regex and a base64 decode). Only keys that matched are kept: an unknown one always goes
+ * the constant-time way, and a hit tells no more than the 200 that follows it.
+ */
+export class KnownKeys {
+  private readonly tenants = new Map<string, Tenant>()
+
+  get(key: string): Tenant | undefined {
+    return this.tenants.get(key)
+  }
+
+  remember(key: string, tenant: Tenant): void {
+    if (this.tenants.size >= MAX_KNOWN_KEYS) this.tenants.clear()
+    this.tenants.set(key, tenant)
+  }
+}
+
+const knownWriteKeys = new WeakMap<TenantRegistry, KnownKeys>()
+
 /** The tenant of a write key; unknown → 401. Comparison is constant-time in the registry. */
 export function tenantForWriteKey(tenants: TenantRegistry, writeKey: string | undefined): Tenant {
   if (writeKey === undefined) {
     throw new UnauthorizedError('UCD_ERR_MISSING_WRITE_KEY')
   }
+  let known = knownWriteKeys.get(tenants)
+  const hit = known?.get(writeKey)
+  if (hit !== undefined) return hit
   const tenant = writeKey.length <= MAX_WRITE_KEY_LENGTH ? tenants.byWriteKey(writeKey) : undefined
   if (!tenant) throw new UnauthorizedError('UCD_ERR_INVALID_WRITE_KEY')
+  if (known === undefined) knownWriteKeys.set(tenants, (known = new KnownKeys()))
+  known.remember(writeKey, tenant)
   return tenant
 }
 

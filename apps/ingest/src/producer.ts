@@ -16,7 +16,7 @@ import { UnavailableError } from './errors'
 import { MemoryGuard } from './memory-guard'
 import type { IngestMetrics } from './metrics'
 import type { EnqueueResult, IngestProducer } from './producer-port'
-import { defineMarkerScripts, writeShard, type ShardRequest } from './shard-writer'
+import { defineMarkerScripts, writeShard, type ShardRequest, type ShardWriterOptions } from './shard-writer'
 
 export interface EventProducerOptions {
   /** One Redis (a URL or `{ kind: 'single' }`) or a Redis Cluster (`config.redis`). */
@@ -146,34 +146,17 @@ export class EventProducer implements IngestProducer {
       throw new UnavailableError('full')
     }
     const started = process.hrtime.bigint()
-    const work = this.submit(tenantId, events, receivedAt)
-    // close() waits for these, so shutting down never cuts an enqueue in half.
-    const tracked = work.then(
-      () => undefined,
-      () => undefined,
-    )
-    this.inflight.add(tracked)
-    void tracked.then(() => this.inflight.delete(tracked))
-    let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new UnavailableError('timeout')),
-        this.options.commandTimeoutMs * 2 + (this.options.lingerMs ?? 0),
-      )
-    })
     try {
-      const result = await Promise.race([work, deadline])
+      // Each shard's flush is bounded by twice the command timeout (`bounded`), so the whole enqueue
+      // is by that plus the linger: no timer per request.
+      const result = await this.submit(tenantId, events, receivedAt)
       this.observe(started, 'ok')
       return result
     } catch (error) {
       this.observe(started, 'error')
-      // The loser of the race must not become an unhandled rejection.
-      work.catch(() => undefined)
       this.logRedisError(error)
       if (error instanceof UnavailableError) throw error
       throw new UnavailableError()
-    } finally {
-      clearTimeout(timer)
     }
   }
 
@@ -227,6 +210,30 @@ export class EventProducer implements IngestProducer {
     return result
   }
 
+  /**
+   * Tracks `work` (a flush, or its commit) so that close() waits for it, and bounds it by twice the
+   * command timeout: past that it rejects with UnavailableError('timeout') (the work still running
+   * then finishes on its own).
+   */
+  private bounded<T>(work: Promise<T>): Promise<T> {
+    this.track(work)
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new UnavailableError('timeout')), this.options.commandTimeoutMs * 2)
+    })
+    return Promise.race([work, deadline]).finally(() => clearTimeout(timer))
+  }
+
+  /** close() waits for `work`; its failure is handled by whoever awaits it (never unhandled here). */
+  private track(work: Promise<unknown>): void {
+    const tracked = work.then(
+      () => undefined,
+      () => undefined,
+    )
+    this.inflight.add(tracked)
+    void tracked.then(() => this.inflight.delete(tracked))
+  }
+
   private observe(started: bigint, result: 'ok' | 'error'): void {
     const seconds = Number(process.hrtime.bigint() - started) / 1e9
     this.options.metrics.enqueueSeconds.observe({ result }, seconds)
@@ -243,30 +250,27 @@ export class EventProducer implements IngestProducer {
           await queues.close()
           return
         }
-        this.coalescers = queues.list.map(
-          shard =>
-            new Coalescer<ShardRequest, EnqueueResult>({
-              lingerMs: this.options.lingerMs ?? 0,
-              maxItems: this.options.lingerMaxEvents ?? 500,
-              size: request => request.events.length,
-              flush: requests =>
-                writeShard(
-                  {
-                    connection: this.connection,
-                    prefix: shard.prefix,
-                    queue: shard.queue,
-                    dedupeWindowMs,
-                    metrics,
-                    log: this.log,
-                  },
-                  requests,
-                ),
-              onFlush: (requests, items) => {
-                metrics.flushRequests.observe(requests)
-                metrics.flushEvents.observe(items)
-              },
-            }),
-        )
+        this.coalescers = queues.list.map(shard => {
+          const writer: ShardWriterOptions = {
+            connection: this.connection,
+            prefix: shard.prefix,
+            queue: shard.queue,
+            dedupeWindowMs,
+            metrics,
+            log: this.log,
+            background: work => this.track(work),
+          }
+          return new Coalescer<ShardRequest, EnqueueResult>({
+            lingerMs: this.options.lingerMs ?? 0,
+            maxItems: this.options.lingerMaxEvents ?? 500,
+            size: request => request.events.length,
+            flush: requests => this.bounded(writeShard(writer, requests)),
+            onFlush: (requests, items) => {
+              metrics.flushRequests.observe(requests)
+              metrics.flushEvents.observe(items)
+            },
+          })
+        })
         this.queues = queues
         metrics.redisUp.set(1)
         this.log.info({ prefix, shards: this.shards }, 'events queues ready')

@@ -34,11 +34,16 @@ export const DEFAULT_MAX_BATCH_ITEMS = 2500
  * and `alias` when it merges (`mergeAnonymous`, default on). The others get 200 and no job.
  */
 export function deliveredTypesOf(tenant: Pick<Tenant, 'screens' | 'mergeAnonymous'>): ReadonlySet<EventType> {
+  const cached = deliveredOf.get(tenant)
+  if (cached !== undefined) return cached
   const types = new Set<EventType>(DELIVERED)
   if (tenant.screens === 'event') types.add('screen')
   if (tenant.mergeAnonymous) types.add('alias')
+  deliveredOf.set(tenant, types)
   return types
 }
+/** Per tenant object (tenants are read once, at start): no Set per request. */
+const deliveredOf = new WeakMap<object, ReadonlySet<EventType>>()
 
 /** Most per-event errors returned in one response body. */
 export const MAX_REPORTED_ERRORS = 100
@@ -72,6 +77,8 @@ export interface TriageContext {
   deliveredTypes?: ReadonlySet<EventType>
   /** INGEST_MAX_BATCH_ITEMS: more items in a batch (or webhook array) answers 400. */
   maxBatchItems?: number
+  /** Bytes of the body's JSON text (normalizeEvent then skips measuring a single event that surely fits). */
+  sourceBytes?: number
 }
 
 /** 400 when a batch holds more items than allowed, checked before any item is looked at. */
@@ -135,18 +142,27 @@ export async function triageBody(
   body: unknown,
   context: TriageContext,
 ): Promise<Triage> {
-  const { deliveredTypes = DELIVERED, maxBatchItems = DEFAULT_MAX_BATCH_ITEMS, ...normalizeCtx } = context
+  if (route.kind === 'single') {
+    // The browser's path, once per request: no rest/spread copies of the context.
+    const result = normalizeEvent(body, {
+      receivedAt: context.receivedAt,
+      newMessageId: context.newMessageId,
+      requestIp: context.requestIp,
+      sourceBytes: context.sourceBytes,
+      routeType: route.type,
+      clientPath: route.client,
+    })
+    return sortResults([result], [body], context.deliveredTypes ?? DELIVERED, route.type)
+  }
+  const {
+    deliveredTypes = DELIVERED,
+    maxBatchItems = DEFAULT_MAX_BATCH_ITEMS,
+    sourceBytes: _single,
+    ...normalizeCtx
+  } = context
   const sort = (results: readonly NormalizeResult[], items: readonly unknown[], fallbackType?: string) =>
     sortResults(results, items, deliveredTypes, fallbackType)
   switch (route.kind) {
-    case 'single': {
-      const result = normalizeEvent(body, {
-        ...normalizeCtx,
-        routeType: route.type,
-        clientPath: route.client,
-      })
-      return sort([result], [body], route.type)
-    }
     case 'batch': {
       const items = isObject(body) && Array.isArray(body.batch) ? (body.batch as unknown[]) : undefined
       if (items === undefined) {

@@ -12,6 +12,9 @@ export interface ScrubOptions {
 }
 
 const MIN_SECRET_LENGTH = 4
+/** The shortest string AUTH_VALUE can match: "Token" or "Basic", a space, 8 characters. */
+const MIN_AUTH_VALUE_LENGTH = 14
+const AUTH_VALUE = /\b(Token|Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/g
 
 function scrubString(value: string, secrets: readonly string[]): string {
   let out = value
@@ -19,7 +22,24 @@ function scrubString(value: string, secrets: readonly string[]): string {
     if (secret.length >= MIN_SECRET_LENGTH && out.includes(secret)) out = out.split(secret).join(REDACTED)
   }
   // Authorization header values that slipped into a message: "Token abc", "Basic abc", "Bearer abc".
-  return out.replace(/\b(Token|Basic|Bearer)\s+[A-Za-z0-9+/=._~-]{8,}/g, `$1 ${REDACTED}`)
+  return out.length < MIN_AUTH_VALUE_LENGTH ? out : out.replace(AUTH_VALUE, `$1 ${REDACTED}`)
+}
+
+/**
+ * SECRET_KEY_PATTERN's verdict per key: log lines use the same few keys over and over (every request
+ * line of the ingest is scrubbed). Bounded: past MAX_CACHED_KEYS it starts over.
+ */
+const secretKeys = new Map<string, boolean>()
+const MAX_CACHED_KEYS = 10_000
+
+function isSecretKey(key: string): boolean {
+  let secret = secretKeys.get(key)
+  if (secret === undefined) {
+    secret = SECRET_KEY_PATTERN.test(key)
+    if (secretKeys.size >= MAX_CACHED_KEYS) secretKeys.clear()
+    secretKeys.set(key, secret)
+  }
+  return secret
 }
 
 /**
@@ -44,37 +64,46 @@ function commandName(command: unknown): unknown {
 export function scrub(value: unknown, options: ScrubOptions = {}): unknown {
   const secrets = (options.secrets ?? []).filter(s => s.length >= MIN_SECRET_LENGTH)
   const maxDepth = options.maxDepth ?? 12
-  const seen = new WeakSet<object>()
+  // The objects being walked, outermost first (at most maxDepth): a cycle leads back to one of them.
+  const ancestors: object[] = []
 
   const walk = (node: unknown, depth: number): unknown => {
     if (typeof node === 'string') return scrubString(node, secrets)
     if (node === null || typeof node !== 'object') return node
-    if (seen.has(node)) return '[Circular]'
+    if (ancestors.includes(node)) return '[Circular]'
     if (depth >= maxDepth) return '[Truncated]'
-    seen.add(node)
+    ancestors.push(node)
     try {
       if (Array.isArray(node)) return node.map(item => walk(item, depth + 1))
       if (Buffer.isBuffer(node)) return `[Buffer ${node.length} bytes]`
-      const source: Record<string, unknown> = {}
-      if (node instanceof Error) {
-        source.type = node.name
-        source.message = node.message
-        source.stack = node.stack
-        const cause = (node as Error & { cause?: unknown }).cause
-        if (cause !== undefined) source.cause = cause
+      if (!(node instanceof Error)) {
+        // A plain object (every log line's): copied key by key, no intermediate copy.
+        const out: Record<string, unknown> = {}
+        for (const key of Object.keys(node)) {
+          // An own "__proto__" key (JSON.parse makes them) would set the copy's prototype: dropped.
+          if (key === '__proto__') continue
+          const child = (node as Record<string, unknown>)[key]
+          out[key] =
+            isSecretKey(key) && child !== undefined && child !== null ? REDACTED : walk(child, depth + 1)
+        }
+        return out
       }
-      for (const key of Object.keys(node)) source[key] = (node as Record<string, unknown>)[key]
-      if (node instanceof Error) source.command = commandName(source.command)
+      const source: Record<string, unknown> = {}
+      source.type = node.name
+      source.message = node.message
+      source.stack = node.stack
+      const cause = (node as Error & { cause?: unknown }).cause
+      if (cause !== undefined) source.cause = cause
+      for (const key of Object.keys(node)) source[key] = (node as unknown as Record<string, unknown>)[key]
+      source.command = commandName(source.command)
       const out: Record<string, unknown> = {}
       for (const [key, child] of Object.entries(source)) {
         out[key] =
-          SECRET_KEY_PATTERN.test(key) && child !== undefined && child !== null
-            ? REDACTED
-            : walk(child, depth + 1)
+          isSecretKey(key) && child !== undefined && child !== null ? REDACTED : walk(child, depth + 1)
       }
       return out
     } finally {
-      seen.delete(node)
+      ancestors.pop()
     }
   }
   return walk(value, 0)

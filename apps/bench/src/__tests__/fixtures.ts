@@ -1,4 +1,12 @@
-import type { AddBulkRun, BenchResults, DrainRun, FuzzCaseResult, HttpRun, MemoryItem } from '../results'
+import type {
+  AddBulkRun,
+  BenchResults,
+  DrainRun,
+  FuzzCaseResult,
+  HttpRun,
+  LingerSection,
+  MemoryItem,
+} from '../results'
 
 export function httpRun(target: HttpRun['target'], route: string, eventsPerSec: number): HttpRun {
   const eventsPerRequest = route === '/v1/batch' ? 100 : 1
@@ -159,7 +167,41 @@ export function results(): BenchResults {
       worstPlan: fuzzCase('digits + !', 'identify float attribute', 0.05, 1.8),
       slowest: [fuzzCase('digits + !', 'identify float attribute', 0.05, 1.8)],
     },
+    linger: lingerSection(),
     targets: [],
     notes: [],
+  }
+}
+
+/** Issue 20's section: track at 62.8 % and batch at 59.3 % of their ceilings, open-loop p99 8 ms. */
+export function lingerSection(): LingerSection {
+  const at = (run: HttpRun, p50: number, p99: number, extra: Partial<HttpRun> = {}): HttpRun => ({
+    ...run,
+    connections: 100,
+    latencyP50Ms: p50,
+    latencyP99Ms: p99,
+    ...extra,
+  })
+  return {
+    trackConnections: 100,
+    track: {
+      lingerOn: at(httpRun('ingest', '/v1/track', 5400), 18, 35),
+      lingerOff: at(httpRun('ingest', '/v1/track', 3000), 33, 60),
+      bareAddBulkRoute: at(httpRun('bare-fastify', '/v1/track', 4000), 24, 48),
+      addBulkCeiling: { ...addBulkRun(1, 8600), loops: 100 },
+      lingerOnPctOfCeiling: 62.8,
+      lingerOffPctOfCeiling: 34.9,
+      openLoop: {
+        offeredPerSec: 5160,
+        lingerOn: at(httpRun('ingest', '/v1/track', 5150), 3, 8, { offeredRequestsPerSec: 5160 }),
+        lingerOff: at(httpRun('ingest', '/v1/track', 5100), 5, 30, { offeredRequestsPerSec: 5160 }),
+      },
+    },
+    batch: {
+      ingest: httpRun('ingest', '/v1/batch', 16_000),
+      addBulkCeiling: addBulkRun(100, 27_000),
+      pctOfCeiling: 59.3,
+    },
+    eventLoop: { batches: 20, items: 2500, bodyBytes: 497_291, maxDelayMs: 60 },
   }
 }

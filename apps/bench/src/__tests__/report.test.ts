@@ -21,6 +21,26 @@ describe('renderReport', () => {
     expect(line).toMatch(/9,000\s+90\s+12\s+40\s+100\s+50\s+60%\s+10%$/)
   })
 
+  it('prints the linger section: closed and open loop next to the ceilings, and its targets', () => {
+    expect(text).toContain('Linger (issue 20): /v1/track at 100 connections, /v1/batch')
+    expect(text).toMatch(/^\/v1\/track linger 1 ms, closed loop\s+5,400\s+18\s+35\s+100\s+50\s+63%$/m)
+    expect(text).toMatch(/^addBulk\(1\) ceiling, 100 loops\s+8,600\s+50\s+90\s+60\s+40\s+100%$/m)
+    expect(text).toMatch(
+      /^\/v1\/track linger 1 ms, open loop at 5,160\/s\s+5,150\s+3\.0\s+8\.0\s+100\s+50\s+60%$/m,
+    )
+    expect(text).toMatch(/^\/v1\/batch \(100 events\), linger 1 ms\s+16,000\s+12\s+40\s+100\s+50\s+59%$/m)
+    expect(text).toContain("by Little's law")
+    expect(text).toMatch(
+      /\/v1\/track events\/s \(linger on, 100 connections\) vs addBulk\(1\) ceiling\s+63%\s+>= 60%\s+PASS/,
+    )
+    expect(text).toMatch(
+      /\/v1\/track p99, open loop at 60% of the addBulk\(1\) ceiling \(linger on\)\s+8(\.0)? ms\s+<= 20(\.0)? ms\s+PASS/,
+    )
+    expect(text).toMatch(
+      /\/v1\/track p99, closed loop at saturation .*\s+35(\.0)? ms\s+<= 20(\.0)? ms\s+MISS/,
+    )
+  })
+
   it('prints the worker ratios and, with latency, the ideal', () => {
     const lines = text.split('\n')
     expect(lines.find(l => /^0 ms\s+50\s/.test(l))).toMatch(/900\s+1,000\s+90%\s+-\s+-\s+-/)

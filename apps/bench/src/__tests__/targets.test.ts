@@ -18,6 +18,10 @@ describe('checkTargets', () => {
       'worker-rss-c200',
       'fuzz-normalize-ms',
       'fuzz-plan-ms',
+      'linger-track-vs-ceiling',
+      'linger-batch-vs-ceiling',
+      'linger-track-open-loop-p99',
+      'linger-track-saturated-p99',
       'consistency-on-vs-off-0ms',
     ])
     expect(byId['ingest-batch-vs-addbulk']).toMatchObject({ measured: 0.6, status: 'PASS' })
@@ -29,6 +33,26 @@ describe('checkTargets', () => {
     expect(byId['worker-rss-c200']).toMatchObject({ measured: 150 * 1024 * 1024, status: 'PASS' })
     expect(byId['fuzz-normalize-ms']).toMatchObject({ measured: 0.62, status: 'PASS', unit: 'ms' })
     expect(byId['fuzz-plan-ms']).toMatchObject({ measured: 1.8, status: 'PASS', unit: 'ms' })
+  })
+
+  it("checks issue 20's linger targets: both ceilings, open-loop p99, and shows the saturated p99", () => {
+    const byId = Object.fromEntries(checkTargets(results()).map(c => [c.id, c]))
+    expect(byId['linger-track-vs-ceiling']).toMatchObject({ status: 'PASS', limit: 0.6 })
+    expect(byId['linger-track-vs-ceiling']!.measured).toBeCloseTo(5400 / 8600, 5)
+    expect(byId['linger-batch-vs-ceiling']).toMatchObject({ status: 'PASS', limit: 0.55 })
+    expect(byId['linger-batch-vs-ceiling']!.measured).toBeCloseTo(16_000 / 27_000, 5)
+    expect(byId['linger-track-open-loop-p99']).toMatchObject({ measured: 8, status: 'PASS', unit: 'ms' })
+    // Saturated, 100 connections at 5,400 events/s: 18.5 ms mean by Little's law, so p99 is above 20 ms.
+    expect(byId['linger-track-saturated-p99']).toMatchObject({ measured: 35, status: 'MISS' })
+
+    const r = results()
+    r.linger!.track.lingerOn.eventsPerSec = 5000
+    r.linger!.batch.ingest.eventsPerSec = 14_000
+    delete r.linger!.track.openLoop
+    const missed = Object.fromEntries(checkTargets(r).map(c => [c.id, c.status]))
+    expect(missed['linger-track-vs-ceiling']).toBe('MISS')
+    expect(missed['linger-batch-vs-ceiling']).toBe('MISS')
+    expect(missed['linger-track-open-loop-p99']).toBe('N/A')
   })
 
   it('misses the fuzz target when one hostile event takes over 5 ms', () => {
@@ -59,7 +83,7 @@ describe('checkTargets', () => {
   it('answers N/A for what did not run', () => {
     const checks = checkTargets({})
     expect(checks.every(c => c.status === 'N/A')).toBe(true)
-    expect(checks).toHaveLength(12)
+    expect(checks).toHaveLength(16)
   })
 })
 

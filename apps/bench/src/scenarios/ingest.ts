@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { WRITE_KEY, type BenchContext } from '../context'
 import { runLoad } from '../load'
+import { runOpenLoad } from '../open-load'
 import { cpuTimeMs, peakRssBytes, startHttp, type Child } from '../procs'
 import type { AddBulkRun, CpuPerEvent, HttpRun, IngestComparison, IngestSection } from '../results'
 import { medianBy, round } from '../stats'
@@ -62,18 +63,14 @@ export async function drive(
   route: Route,
   bodies: BodyFactory,
   durationS: number,
+  /** Requests/s due in total, an open loop (open-load.ts); unset: each connection sends as soon as answered. */
+  overallRate?: number,
 ): Promise<HttpRun> {
   const { connections } = ctx.settings
   const body = route.eventsPerRequest === 1 ? () => bodies.single() : () => bodies.batch()
   const meter = cpuMeter(ctx, server.child.pid)
-  const result = await runLoad({
-    url: server.origin,
-    path: route.route,
-    connections,
-    headers,
-    body,
-    durationS,
-  })
+  const load = { url: server.origin, path: route.route, connections, headers, body, durationS }
+  const result = await (overallRate === undefined ? runLoad(load) : runOpenLoad({ ...load, overallRate }))
   const events = result.requests * route.eventsPerRequest
   const run: HttpRun = {
     target,
@@ -90,9 +87,11 @@ export async function drive(
     latencyP99Ms: result.latencyP99Ms,
     cpuUsPerEvent: meter.perEvent(events),
     loadavg1: ctx.sample(`${target} ${route.route}`),
+    ...(overallRate === undefined ? {} : { offeredRequestsPerSec: overallRate }),
   }
   ctx.log(
-    `  ${target} ${route.route}: ${Math.round(run.eventsPerSec)} events/s, p50 ${run.latencyP50Ms} ms, ` +
+    `  ${target} ${route.route}${overallRate === undefined ? '' : ` offered ${overallRate} req/s`}: ` +
+      `${Math.round(run.eventsPerSec)} events/s, p50 ${run.latencyP50Ms} ms, ` +
       `p99 ${run.latencyP99Ms} ms, CPU ${run.cpuUsPerEvent.process} µs/event (Redis ${run.cpuUsPerEvent.redis})` +
       (run.non2xx + run.errors > 0 ? `, ${run.non2xx} non-2xx, ${run.errors} errors` : ''),
   )

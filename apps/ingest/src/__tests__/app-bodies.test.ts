@@ -80,6 +80,20 @@ describe('bodies', () => {
     expect((await post('/v1/screen', justUnder)).statusCode).toBe(200)
   })
 
+  it('measures the event, not only the body: a body under 32 KB that decodes larger is refused', async () => {
+    // 12,000 bytes that are not UTF-8 become 12,000 U+FFFD (36,000 bytes of JSON once decoded).
+    const [head, tail] = JSON.stringify(screen({ properties: { blob: '@' } })).split('@') as [string, string]
+    const body = Buffer.concat([Buffer.from(head), Buffer.alloc(12_000, 0xff), Buffer.from(tail)])
+    expect(body.length).toBeLessThan(32 * 1024)
+    const response = await post('/v1/screen', body)
+    expect(response.statusCode).toBe(400)
+    expect(JSON.stringify(json(response))).toContain('over the 32768-byte limit')
+    // A small body is not measured (it cannot be over the limit) and is accepted as before.
+    expect((await post('/v1/screen', screen({ properties: { blob: 'x'.repeat(8000) } }))).statusCode).toBe(
+      200,
+    )
+  })
+
   it('limits a batch request to 500 KB of JSON, and each event in it to 32 KB', async () => {
     const many = Array.from({ length: 120 }, (_, i) => ({
       type: 'screen',

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { createTenantRegistry } from '@ucd/config'
-import { tenantForWriteKey, writeKeyFromBody, writeKeyFromHeader } from '../auth'
+import { KnownKeys, MAX_KNOWN_KEYS, tenantForWriteKey, writeKeyFromBody, writeKeyFromHeader } from '../auth'
 import { UnauthorizedError } from '../errors'
 
 const b64 = (text: string): string => Buffer.from(text).toString('base64')
@@ -50,5 +50,29 @@ describe('tenantForWriteKey', () => {
     expect((missing as UnauthorizedError).code).toBe('UCD_ERR_MISSING_WRITE_KEY')
     expect(() => tenantForWriteKey(tenants, 'wk_other')).toThrow(/Unknown write key/)
     expect(() => tenantForWriteKey(tenants, 'x'.repeat(5000))).toThrow(UnauthorizedError)
+  })
+})
+
+describe('KnownKeys', () => {
+  const tenants = createTenantRegistry([
+    { id: 'acme', writeKeys: ['wk_acme'], screens: 'off', mergeAnonymous: true, newAttributesPerHour: 50 },
+  ])
+
+  it('answers the same tenant for a key seen before, and never remembers an unknown key', () => {
+    const first = tenantForWriteKey(tenants, 'wk_acme')
+    expect(tenantForWriteKey(tenants, 'wk_acme')).toBe(first)
+    for (let i = 0; i < 3; i += 1) {
+      expect(() => tenantForWriteKey(tenants, 'wk_other')).toThrow(/Unknown write key/)
+    }
+  })
+
+  it('stays bounded: past MAX_KNOWN_KEYS it starts over', () => {
+    const known = new KnownKeys()
+    const tenant = tenantForWriteKey(tenants, 'wk_acme')
+    for (let i = 0; i < MAX_KNOWN_KEYS; i += 1) known.remember(`k${i}`, tenant)
+    expect(known.get('k0')).toBe(tenant)
+    known.remember('one more', tenant)
+    expect(known.get('k0')).toBeUndefined()
+    expect(known.get('one more')).toBe(tenant)
   })
 })

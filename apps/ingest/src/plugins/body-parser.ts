@@ -2,7 +2,7 @@ import type { FastifyPluginCallback, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import { readJsonBody } from '../body'
 import type { IngestMetrics } from '../metrics'
-import '../request-state'
+import { ingestRouteOf } from '../request-state'
 
 export interface BodyParserOptions {
   metrics: IngestMetrics
@@ -16,7 +16,7 @@ export interface BodyParserOptions {
 const bodyParser: FastifyPluginCallback<BodyParserOptions> = (app, { metrics }, done) => {
   app.removeAllContentTypeParsers()
   app.addContentTypeParser('*', (request: FastifyRequest, payload, parsed) => {
-    const route = request.routeOptions.config.ingest
+    const route = ingestRouteOf(request)
     if (route === undefined || route.kind === 'metrics') {
       // Not read: Node discards the rest of the body once the response is sent.
       parsed(null, undefined)
@@ -28,10 +28,7 @@ const bodyParser: FastifyPluginCallback<BodyParserOptions> = (app, { metrics }, 
         state.bytes = body.bytes
         state.encoding = body.encoding
         if (route.kind === 'webhook') state.source = body.source
-        metrics.bodyBytes.observe(
-          { route: request.routeOptions.url ?? 'unmatched', encoding: body.encoding },
-          body.bytes,
-        )
+        metrics.bodyBytes.observe({ route: route.url, encoding: body.encoding }, body.bytes)
         parsed(null, body.json)
       },
       (error: Error) => parsed(error, undefined),
@@ -40,7 +37,7 @@ const bodyParser: FastifyPluginCallback<BodyParserOptions> = (app, { metrics }, 
 
   app.addHook('onRequest', (request, _reply, next) => {
     // A Content-Type that is not even well-formed must not turn into a 415: ignore the header.
-    if (request.routeOptions.config.ingest !== undefined) delete request.raw.headers['content-type']
+    if (ingestRouteOf(request) !== undefined) request.raw.headers['content-type'] = undefined
     next()
   })
   done()

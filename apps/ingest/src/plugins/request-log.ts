@@ -1,7 +1,7 @@
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import type { IngestMetrics } from '../metrics'
-import '../request-state'
+import { ingestRouteOf } from '../request-state'
 
 export interface RequestLogOptions {
   metrics: IngestMetrics
@@ -12,13 +12,22 @@ export interface RequestLogOptions {
  * (Fastify's own two lines per request are off). Never the body or a header but the user agent.
  */
 const requestLog: FastifyPluginCallback<RequestLogOptions> = (app, { metrics }, done) => {
-  app.addHook('onResponse', async (request: FastifyRequest, reply: FastifyReply) => {
-    const route = request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched')
+  // The root logger, with the request's id and tenant written out: what the request's logger would
+  // write, without merging its bindings into the line on every request (request-logger.ts).
+  const log = app.log
+  app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, next) => {
+    const ingest = ingestRouteOf(request)
+    const route = ingest?.url ?? (request.is404 ? 'unmatched' : (request.routeOptions.url ?? 'unmatched'))
     metrics.requests.inc({ route, status: String(reply.statusCode) })
-    if (request.routeOptions.config.ingest === undefined) return
+    if (ingest === undefined) {
+      next()
+      return
+    }
     const state = request.ingest
-    request.log.info(
+    log.info(
       {
+        requestId: request.id,
+        tenantId: state?.tenant?.id,
         method: request.method,
         route,
         status: reply.statusCode,
@@ -30,6 +39,7 @@ const requestLog: FastifyPluginCallback<RequestLogOptions> = (app, { metrics }, 
       },
       'request completed',
     )
+    next()
   })
   done()
 }

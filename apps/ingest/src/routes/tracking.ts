@@ -6,7 +6,8 @@ import type { BodyLimit } from '../body'
 import { IngestHttpError, InvalidRequestError } from '../errors'
 import { typeLabel, type EventOutcome, type IngestMetrics } from '../metrics'
 import type { IngestProducer } from '../producer-port'
-import type { IngestRequestState, IngestRoute } from '../request-state'
+import { RequestLogger } from '../request-logger'
+import { ingestRouteOf, type IngestRequestState, type IngestRoute } from '../request-state'
 import { MAX_REPORTED_ERRORS, deliveredTypesOf, triageBody, type ItemError, type Triage } from '../triage'
 
 export interface TrackingOptions {
@@ -87,6 +88,12 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
     const outcome = (state.outcome = emptyOutcome())
     const add = (name: EventOutcome, types: readonly (string | undefined)[]): void => {
       outcome[name] += types.length
+      if (types.length === 0) return
+      if (types.length === 1) {
+        // A single event (every browser request): one increment, no tally.
+        metrics.events.inc({ outcome: name, type: typeLabel(types[0]) })
+        return
+      }
       const byType = new Map<string, number>()
       for (const type of types) {
         const label = typeLabel(type)
@@ -106,7 +113,7 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
   }
 
   const ingest = async (request: FastifyRequest, reply: FastifyReply) => {
-    const route = request.routeOptions.config.ingest
+    const route = ingestRouteOf(request)
     if (route === undefined || route.kind === 'metrics') throw new Error('not an ingest route')
     const receivedAt = now()
     const body = request.body
@@ -114,7 +121,8 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
     const state = (request.ingest ??= {})
     state.tenant ??= tenantForWriteKey(tenants, writeKeyFromBody(body))
     const tenant = state.tenant
-    request.log = request.log.child({ tenantId: tenant.id })
+    if (request.log instanceof RequestLogger) request.log.bind({ tenantId: tenant.id })
+    else request.log = request.log.child({ tenantId: tenant.id })
     if (route.kind === 'webhook' && tenant.webhookSecret !== undefined) {
       verifyWebhookSignature(tenant.webhookSecret, request.headers['x-signature'], body, state.source)
     }
@@ -127,6 +135,7 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
         requestIp: request.ip,
         maxBatchItems: options.maxBatchItems,
         deliveredTypes: deliveredTypesOf(tenant),
+        sourceBytes: state.bytes,
       })
     } catch (error) {
       if (error instanceof IngestHttpError) throw error
@@ -164,16 +173,22 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
   }
 
   for (const [path, type, caller] of SINGLE_ROUTES) {
-    const route: IngestRoute = { kind: 'single', type, client: caller === 'client', limit: SINGLE_LIMIT }
-    app.post(`/v1/${path}`, { config: { ingest: route } }, ingest)
+    const url = `/v1/${path}`
+    const route: IngestRoute = { kind: 'single', type, client: caller === 'client', limit: SINGLE_LIMIT, url }
+    app.post(url, { config: { ingest: route } }, ingest)
   }
   for (const [path, caller] of BATCH_ROUTES) {
-    const route: IngestRoute = { kind: 'batch', client: caller === 'client', limit: BATCH_LIMIT }
-    app.post(`/v1/${path}`, { config: { ingest: route } }, ingest)
+    const url = `/v1/${path}`
+    const route: IngestRoute = { kind: 'batch', client: caller === 'client', limit: BATCH_LIMIT, url }
+    app.post(url, { config: { ingest: route } }, ingest)
   }
-  app.post(WEBHOOK_ROUTE, { config: { ingest: { kind: 'webhook', limit: BATCH_LIMIT } } }, ingest)
+  app.post(
+    WEBHOOK_ROUTE,
+    { config: { ingest: { kind: 'webhook', limit: BATCH_LIMIT, url: WEBHOOK_ROUTE } } },
+    ingest,
+  )
   // analytics.js posts its own client-side metrics here every ~30 s: acknowledged and dropped.
-  app.post('/v1/m', { config: { ingest: { kind: 'metrics' } } }, async (_request, reply) =>
+  app.post('/v1/m', { config: { ingest: { kind: 'metrics', url: '/v1/m' } } }, async (_request, reply) =>
     reply.code(200).send({ success: true }),
   )
   done()

@@ -131,4 +131,24 @@ describe('scrub', () => {
     expect(result.a).toMatchObject({ n: 1, ok: true, s: 'x', nil: null, self: '[Circular]' })
     expect(JSON.stringify(result)).toContain('[Truncated]')
   })
+  it('keeps a value seen twice that is no cycle, drops own __proto__ keys, and redacts keys in any case', () => {
+    const shared = { v: 1 }
+    const parsed = JSON.parse('{"__proto__":{"polluted":true},"ok":1}') as unknown
+    const result = scrub({
+      a: shared,
+      b: shared,
+      parsed,
+      Authorization: 'x',
+      WRITE_KEY: 'y',
+      short: 'Basic ab',
+    }) as any
+    expect(result.a).toEqual({ v: 1 })
+    expect(result.b).toEqual({ v: 1 })
+    expect(result.parsed).toEqual({ ok: 1 })
+    expect(Object.getPrototypeOf(result.parsed)).toBe(Object.prototype)
+    expect(result.Authorization).toBe('[Redacted]')
+    expect(result.WRITE_KEY).toBe('[Redacted]')
+    expect(result.short).toBe('Basic ab')
+    expect(scrub('Bearer abcdefgh')).toBe('Bearer [Redacted]')
+  })
 })
