@@ -213,7 +213,18 @@ export interface LingerSection {
     openLoop?: { offeredPerSec: number; lingerOn: HttpRun; lingerOff: HttpRun }
   }
   batch: { ingest: HttpRun; addBulkCeiling: AddBulkRun; pctOfCeiling: number }
-  eventLoop: { batches: number; items: number; bodyBytes: number; maxDelayMs: number }
+  /**
+   * Issue 18: the ingest's event-loop delay (max) while it takes `batches` maximal batches one after
+   * another, after one more maximal batch whose delay (`firstBatchDelayMs`, a fresh process: JIT
+   * warm-up) is shown apart; absent in results written before it was.
+   */
+  eventLoop: {
+    batches: number
+    items: number
+    bodyBytes: number
+    maxDelayMs: number
+    firstBatchDelayMs?: number
+  }
 }
 
 /** One round of one layout of the `cluster` section. */

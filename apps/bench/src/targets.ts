@@ -19,6 +19,10 @@ export const LIMITS = {
   batchVsAddBulkCeiling: 0.55,
   /** Issue 20: p99 of /v1/track, ms (open loop at 60 % of the ceiling; the saturated closed loop is shown too). */
   trackP99Ms: 20,
+  /** Issue 18: the ingest's event-loop delay while it takes maximal batches, ms. */
+  maxBatchEventLoopDelayMs: 50,
+  /** Issue 18: tenant B's throughput while tenant A is answered 429, vs B alone. */
+  isolationBVsAlone: 0.8,
 } as const
 
 /** The median round of one worker configuration (by events/s), or undefined when it did not run. */
@@ -63,7 +67,10 @@ function check(
 
 /** Every target of the issue, checked against what the run measured (N/A for a section not run). */
 export function checkTargets(
-  results: Pick<BenchResults, 'ingest' | 'worker' | 'memory' | 'fuzz' | 'consistency' | 'linger'>,
+  results: Pick<
+    BenchResults,
+    'ingest' | 'worker' | 'memory' | 'fuzz' | 'consistency' | 'linger' | 'isolation'
+  >,
 ): TargetCheck[] {
   const checks: TargetCheck[] = []
   const batch = results.ingest?.batch
@@ -162,6 +169,16 @@ export function checkTargets(
     ),
   )
   checks.push(...lingerChecks(results.linger))
+  checks.push(
+    check(
+      'isolation-b-vs-alone',
+      "tenant B's tracks/s while tenant A is answered 429, vs B alone",
+      results.isolation?.ratio429,
+      '>=',
+      LIMITS.isolationBVsAlone,
+      'ratio',
+    ),
+  )
   // Per-user consistency: every latency measured must hold the ratio (0 ms, CPU-bound, is the hardest).
   const ratios = results.consistency?.ratios ?? [{ latencyMs: 0 }]
   for (const { latencyMs, ratio: measured } of ratios) {
@@ -205,6 +222,14 @@ function lingerChecks(linger: BenchResults['linger']): TargetCheck[] {
       track?.openLoop?.lingerOn.latencyP99Ms,
       '<=',
       LIMITS.trackP99Ms,
+      'ms',
+    ),
+    check(
+      'linger-max-batch-event-loop-delay',
+      'ingest event-loop delay, maximal batches (2,500 items, ~500 KB) one after another',
+      linger?.eventLoop.maxDelayMs,
+      '<=',
+      LIMITS.maxBatchEventLoopDelayMs,
       'ms',
     ),
     check(

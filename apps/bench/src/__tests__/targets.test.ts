@@ -21,7 +21,9 @@ describe('checkTargets', () => {
       'linger-track-vs-ceiling',
       'linger-batch-vs-ceiling',
       'linger-track-open-loop-p99',
+      'linger-max-batch-event-loop-delay',
       'linger-track-saturated-p99',
+      'isolation-b-vs-alone',
       'consistency-on-vs-off-0ms',
     ])
     expect(byId['ingest-batch-vs-addbulk']).toMatchObject({ measured: 0.6, status: 'PASS' })
@@ -55,6 +57,35 @@ describe('checkTargets', () => {
     expect(missed['linger-track-open-loop-p99']).toBe('N/A')
   })
 
+  it("checks issue 18's event-loop bound and tenant isolation", () => {
+    const r = results()
+    // The fixture's 60 ms is over the 50 ms bound; the first batch of a fresh process is not counted.
+    r.linger!.eventLoop.firstBatchDelayMs = 400
+    const byId = Object.fromEntries(checkTargets(r).map(c => [c.id, c]))
+    expect(byId['linger-max-batch-event-loop-delay']).toMatchObject({
+      measured: 60,
+      status: 'MISS',
+      unit: 'ms',
+    })
+    expect(byId['isolation-b-vs-alone']).toMatchObject({ status: 'N/A' })
+    r.linger!.eventLoop.maxDelayMs = 31
+    r.isolation = {
+      bAloneEventsPerS: 100,
+      bWithA429EventsPerS: 83,
+      ratio429: 0.83,
+      tracksAloneS: 1,
+      tracksAfterHostileS: 1,
+      hostileRatio: 1,
+      hostileAttributesCreated: 50,
+      attributeBudget: 50,
+    }
+    const passed = Object.fromEntries(checkTargets(r).map(c => [c.id, c]))
+    expect(passed['linger-max-batch-event-loop-delay']).toMatchObject({ measured: 31, status: 'PASS' })
+    expect(passed['isolation-b-vs-alone']).toMatchObject({ measured: 0.83, status: 'PASS', limit: 0.8 })
+    r.isolation.ratio429 = 0.7
+    expect(checkTargets(r).find(c => c.id === 'isolation-b-vs-alone')?.status).toBe('MISS')
+  })
+
   it('misses the fuzz target when one hostile event takes over 5 ms', () => {
     const r = results()
     r.fuzz!.worstPlan = { ...r.fuzz!.worstPlan, planMs: 1200 }
@@ -83,7 +114,7 @@ describe('checkTargets', () => {
   it('answers N/A for what did not run', () => {
     const checks = checkTargets({})
     expect(checks.every(c => c.status === 'N/A')).toBe(true)
-    expect(checks).toHaveLength(16)
+    expect(checks).toHaveLength(18)
   })
 })
 
