@@ -67,26 +67,19 @@ export interface Filtered {
 }
 
 /**
- * Takes the stale fields out of a body. `stored` is the clock hash (field → clock); fields in `keep`
- * (e.g. `custom_id`, the user's identity, not a value) are never dropped. `where` prefixes the report
- * (`user` → `user.email`).
+ * Takes the `stale` fields (those a newer event wrote) out of a body and reports them; `where`
+ * prefixes the report (`user` → `user.email`).
  */
 export function dropStale(
   body: Record<string, unknown>,
-  stored: Record<string, string>,
-  incoming: Clock,
+  stale: ReadonlySet<string>,
   where: string,
-  keep: ReadonlySet<string> = new Set(),
 ): Filtered {
   const kept: Record<string, unknown> = {}
-  const stale: Dropped[] = []
-  const own = formatClock(incoming)
+  const dropped: Dropped[] = []
   for (const [field, value] of Object.entries(body)) {
-    const clock = stored[field]
-    // Written by this same event (a retry) or never: sent, without parsing.
-    if (clock !== undefined && clock !== own && !keep.has(field) && isStale(incoming, clock)) {
-      stale.push({ field: `${where}.${field}`, reason: STALE_REASON })
-    } else kept[field] = value
+    if (stale.has(field)) dropped.push({ field: `${where}.${field}`, reason: STALE_REASON })
+    else kept[field] = value
   }
-  return { body: kept, stale }
+  return { body: kept, stale: dropped }
 }

@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { DeliveryDeferredError } from '../errors'
 import { companyKey, userKey, type KeyBase } from '../keys'
 import type { Step } from '../steps/context'
-import { isStale, STALE_REASON, type Clock } from './clock'
+import { dropStale, isStale, type Clock } from './clock'
 import { FieldClocks } from './field-clocks'
 import { tryLock, type HeldLock } from './lock'
 
@@ -88,7 +88,8 @@ export class Consistency {
   /**
    * Runs `work` holding the locks of the plan's user and company (a plan without state-setting steps
    * runs at once). A lock taken elsewhere: nothing runs, DeliveryDeferredError('user_locked'). Each
-   * lock is taken in one round trip with the read of its clock hash, handed to `work`.
+   * lock is taken in one round trip with the check of the plan's fields against its clock hash; what
+   * was checked (and found stale) is handed to `work`.
    */
   async withLocks<T>(plan: Plan, clock: Clock, work: (held: HeldClocks) => Promise<T>): Promise<T> {
     // lock key → its clock key and the fields of the plan's steps that write that user (company)
@@ -141,8 +142,8 @@ export class Consistency {
 
   /**
    * The plan with the values a newer event already wrote taken out of its state-setting bodies, and
-   * reported in `dropped` as `stale`. Call it holding the locks, with the clocks they read (a clock
-   * hash not among them is read from Redis).
+   * reported in `dropped` as `stale`. Call it holding the locks, with what they checked (a field not
+   * checked yet is read from Redis).
    */
   async dropStale(plan: Plan, clock: Clock, held?: HeldClocks): Promise<Plan> {
     if (!this.setsState(plan)) return plan
@@ -154,13 +155,9 @@ export class Consistency {
         continue
       }
       const stale = await this.staleFields(step, clock, held)
-      const where = step.op === 'upsert_user' ? 'user' : 'company'
-      const body: Record<string, unknown> = {}
-      for (const [field, value] of Object.entries(step.body)) {
-        if (stale.has(field)) dropped.push({ field: `${where}.${field}`, reason: STALE_REASON })
-        else body[field] = value
-      }
-      steps.push({ ...step, body })
+      const filtered = dropStale(step.body, stale, step.op === 'upsert_user' ? 'user' : 'company')
+      dropped.push(...filtered.stale)
+      steps.push({ ...step, body: filtered.body })
     }
     return { ...plan, steps, dropped }
   }
