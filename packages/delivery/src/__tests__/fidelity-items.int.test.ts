@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { normalizeEvent, type SegmentEvent } from '@ucd/segment'
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
-import { createUsercomClient, type UsercomClient } from '@ucd/usercom-client'
-import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
-import { Redis } from 'ioredis'
+import { uniquePrefix } from '@ucd/testing'
+import type { UsercomClient } from '@ucd/usercom-client'
+import type { RunningSimulator } from '@ucd/usercom-sim'
+import type { Redis } from 'ioredis'
 import { createExecutor } from '../executor'
+import { closeTestbed, openTestbed } from './helpers'
 
 // Issue 17, item by item: the input event, delivered by the executor to the simulator (which enforces
 // usercom-api.md's limits and refusals), and what User.com then holds. Each of these used to be
@@ -21,16 +22,9 @@ let tenants = 0
 let tenant = ''
 
 beforeAll(async () => {
-  redis = new Redis(testRedisUrl())
-  sim = await startSimulator({ keys: [{ key: KEY, app: 'acme', revoked: false }] })
-  client = createUsercomClient({ baseUrl: sim.baseUrl, apiKey: KEY, timeoutMs: 5000 })
+  ;({ redis, sim, client } = await openTestbed(KEY))
 })
-afterAll(async () => {
-  client.close()
-  await sim.close()
-  await redis.quit()
-  await cleanupPrefix(testRedisUrl(), prefix)
-})
+afterAll(() => closeTestbed({ redis, sim, client }, prefix))
 beforeEach(async () => {
   await sim.admin.reset()
   tenants += 1

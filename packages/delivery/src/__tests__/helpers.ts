@@ -15,10 +15,15 @@ export interface Testbed {
 }
 
 /** Opens a file's testbed (in `beforeAll`). */
-export async function openTestbed(key: string, maxSockets: number): Promise<Testbed> {
+export async function openTestbed(key: string, maxSockets?: number): Promise<Testbed> {
   const redis = new Redis(testRedisUrl())
   const sim = await startSimulator({ keys: [{ key, app: 'acme', revoked: false }] })
-  const client = createUsercomClient({ baseUrl: sim.baseUrl, apiKey: key, timeoutMs: 5000, maxSockets })
+  const client = createUsercomClient({
+    baseUrl: sim.baseUrl,
+    apiKey: key,
+    timeoutMs: 5000,
+    ...(maxSockets === undefined ? {} : { maxSockets }),
+  })
   return { redis, sim, client }
 }
 

@@ -1,13 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { normalizeEvent, type SegmentEvent } from '@ucd/segment'
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
-import { createUsercomClient, type UsercomClient } from '@ucd/usercom-client'
-import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
-import { Redis } from 'ioredis'
+import { uniquePrefix } from '@ucd/testing'
+import type { UsercomClient } from '@ucd/usercom-client'
+import type { RunningSimulator } from '@ucd/usercom-sim'
+import type { Redis } from 'ioredis'
 import { DeliveryDeferredError } from '../errors'
 import { createExecutor, type ExecutorOptions } from '../executor'
 import type { MergeOutcome } from '../identity/merge'
 import { AnonymousVisitors } from '../identity/visitors'
+import { closeTestbed, openTestbed } from './helpers'
 
 // Identity resolution against the simulator with a real Redis, in one process (the separate-process
 // cases are in apps/worker): anonymous history follows the person, never two people merged, alias.
@@ -22,16 +23,9 @@ let tenants = 0
 let outcomes: MergeOutcome[] = []
 
 beforeAll(async () => {
-  redis = new Redis(testRedisUrl())
-  sim = await startSimulator({ keys: [{ key: KEY, app: 'acme', revoked: false }] })
-  client = createUsercomClient({ baseUrl: sim.baseUrl, apiKey: KEY, timeoutMs: 5000, maxSockets: 32 })
+  ;({ redis, sim, client } = await openTestbed(KEY, 32))
 })
-afterAll(async () => {
-  client.close()
-  await sim.close()
-  await redis.quit()
-  await cleanupPrefix(testRedisUrl(), prefix)
-})
+afterAll(() => closeTestbed({ redis, sim, client }, prefix))
 beforeEach(async () => {
   await sim.admin.reset()
   tenants += 1

@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
 import { normalizeEvent, type SegmentEvent } from '@ucd/segment'
-import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
-import { createUsercomClient, UsercomRejectedError, type UsercomClient } from '@ucd/usercom-client'
-import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
-import { Redis } from 'ioredis'
+import { uniquePrefix } from '@ucd/testing'
+import { UsercomRejectedError, type UsercomClient } from '@ucd/usercom-client'
+import type { RunningSimulator } from '@ucd/usercom-sim'
+import type { Redis } from 'ioredis'
 import { createExecutor, type Checkpoints } from '../executor'
+import { closeTestbed, openTestbed } from './helpers'
 
 // The re-plan budget of one delivery (delivery-run.ts): one catalog refresh and one re-plan, counted
 // at the simulator.
@@ -18,16 +19,9 @@ let tenant = ''
 let tenants = 0
 
 beforeAll(async () => {
-  redis = new Redis(testRedisUrl())
-  sim = await startSimulator({ keys: [{ key: KEY, app: 'acme', revoked: false }] })
-  client = createUsercomClient({ baseUrl: sim.baseUrl, apiKey: KEY, timeoutMs: 5000 })
+  ;({ redis, sim, client } = await openTestbed(KEY))
 })
-afterAll(async () => {
-  client.close()
-  await sim.close()
-  await redis.quit()
-  await cleanupPrefix(testRedisUrl(), prefix)
-})
+afterAll(() => closeTestbed({ redis, sim, client }, prefix))
 beforeEach(async () => {
   await sim.admin.reset()
   tenants += 1
