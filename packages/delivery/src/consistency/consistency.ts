@@ -4,7 +4,7 @@ import type { Cluster, Redis } from 'ioredis'
 import { DeliveryDeferredError } from '../errors'
 import { companyKey, userKey, type KeyBase } from '../keys'
 import type { Step } from '../steps/context'
-import { dropStale, isStale, type Clock } from './clock'
+import { dropStale, type Clock } from './clock'
 import { FieldClocks } from './field-clocks'
 import { tryLock, type HeldLock } from './lock'
 
@@ -170,13 +170,11 @@ export class Consistency {
     const unchecked = entry === undefined ? fields : fields.filter(field => !entry.checked.has(field))
     const stale = new Set<string>()
     if (unchecked.length > 0) {
-      const stored = await this.clocks.read(key, unchecked)
-      for (const field of unchecked) {
-        entry?.checked.add(field)
-        if (!isStale(clock, stored[field])) continue
+      for (const field of await this.clocks.stale(key, clock, unchecked)) {
         stale.add(field)
         entry?.stale.add(field)
       }
+      for (const field of unchecked) entry?.checked.add(field)
     }
     for (const field of fields) if (entry?.stale.has(field) === true) stale.add(field)
     return stale

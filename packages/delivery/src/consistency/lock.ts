@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { Cluster, Redis } from 'ioredis'
 import type { Clock } from './clock'
-import { NEWER_LUA } from './field-clocks'
+import { clockLua, RELEASE_LUA } from './lua'
 import { Script } from './script'
 
 // A short lock per user (or company): SET NX PX with a random owner token, released by a
@@ -20,28 +20,14 @@ if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   return redis.call('PTTL', KEYS[1])
 end
 if not KEYS[2] then return {-1, {}} end
-local t, mid = tonumber(ARGV[3]), ARGV[4]
-local clock = ARGV[3] .. ':' .. mid
-${NEWER_LUA}
-local fields = cjson.decode(ARGV[5])
-local stale = {}
-local from = 1
-while from <= #fields do
-  local to = math.min(#fields, from + 199)
-  local stored = redis.call('HMGET', KEYS[2], unpack(fields, from, to))
-  for i = from, to do
-    local s = stored[i - from + 1]
-    if s and newer(s) then stale[#stale + 1] = fields[i] end
-  end
-  from = to + 1
-end
-return {-1, stale}
+${clockLua(3)}
+return {-1, staleFields(KEYS[2], cjson.decode(ARGV[5]))}
 `)
 
 /** Deletes the lock only while it is still ours. */
 const RELEASE = new Script(`
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
+${RELEASE_LUA}
+return releaseIfOwned(KEYS[1], ARGV[1])
 `)
 
 /** A lock held: release it when the read-check-write is over. */
