@@ -1,7 +1,5 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { freePort } from '@ucd/testing'
-import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
-import type { createUsercomClient, UsercomClient, UsercomResponseInfo } from '../client'
 import {
   UsercomForbiddenError,
   UsercomNetworkError,
@@ -12,32 +10,14 @@ import {
   UsercomTimeoutError,
   UsercomUnauthorizedError,
 } from '../errors'
-import { expectNoSecret, failure, KEY, trackedClient } from './helpers'
+import { expectNoSecret, failure, KEY, useClientSuite } from './helpers'
 
-let sim: RunningSimulator
-const clients: UsercomClient[] = []
-const responses: UsercomResponseInfo[] = []
-
-const client = (options: Partial<Parameters<typeof createUsercomClient>[0]> = {}): UsercomClient =>
-  trackedClient(sim.baseUrl, clients, responses, options)
-
-beforeAll(async () => {
-  sim = await startSimulator({ keys: [{ key: KEY, app: 'acme', revoked: false }] })
-})
-afterAll(async () => {
-  await sim.close()
-})
-beforeEach(async () => {
-  await sim.admin.reset()
-  responses.length = 0
-})
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close()
-})
+const suite = useClientSuite()
+const { responses, client } = suite
 
 describe('failure classes', () => {
   it('429 → rate_limited with Retry-After in seconds', async () => {
-    await sim.admin.failNext({ method: 'POST', route: '/events/', status: 429, retryAfter: '3' })
+    await suite.sim.admin.failNext({ method: 'POST', route: '/events/', status: 429, retryAfter: '3' })
     const error = await failure(client().createEvent({ user_id: 1, name: 'x', data: {}, timestamp: 1 }))
     expect(error).toBeInstanceOf(UsercomRateLimitedError)
     expect(error).toMatchObject({
@@ -51,7 +31,7 @@ describe('failure classes', () => {
   })
 
   it('429 → rate_limited with Retry-After as an HTTP-date, and without one', async () => {
-    await sim.admin.setFaults({
+    await suite.sim.admin.setFaults({
       rateLimitRps: 0.001,
       rateLimitBurst: 1,
       retryAfterSeconds: 30,
@@ -63,7 +43,7 @@ describe('failure classes', () => {
     expect(error.kind).toBe('rate_limited')
     expect(error.retryAfterMs).toBeGreaterThan(25_000)
     expect(error.retryAfterMs).toBeLessThanOrEqual(30_000)
-    await sim.admin.setFaults({ retryAfterFormat: 'none' })
+    await suite.sim.admin.setFaults({ retryAfterFormat: 'none' })
     await c.listAttributes()
     const bare = (await failure(c.listAttributes())) as UsercomRateLimitedError
     expect(bare.kind).toBe('rate_limited')
@@ -71,7 +51,7 @@ describe('failure classes', () => {
   })
 
   it.each([500, 502, 503, 504, 408, 423])('%i → retryable', async status => {
-    await sim.admin.failNext({ method: 'POST', route: '/users/update_or_create/', status })
+    await suite.sim.admin.failNext({ method: 'POST', route: '/users/update_or_create/', status })
     const error = await failure(client().upsertUser({ custom_id: 'u' }))
     expect(error).toBeInstanceOf(UsercomServerError)
     expect(error).toMatchObject({ kind: 'retryable', code: 'UC_ERR_SERVER', status })
@@ -80,7 +60,7 @@ describe('failure classes', () => {
   })
 
   it.each([501, 505, 413, 422, 409])('%i → rejected', async status => {
-    await sim.admin.failNext({ method: 'POST', route: '/users/update_or_create/', status })
+    await suite.sim.admin.failNext({ method: 'POST', route: '/users/update_or_create/', status })
     const error = await failure(client().upsertUser({ custom_id: 'u' }))
     expect(error).toBeInstanceOf(UsercomRejectedError)
     expect(error).toMatchObject({ kind: 'rejected', code: 'UC_ERR_REJECTED', status })
@@ -107,7 +87,7 @@ describe('failure classes', () => {
   })
 
   it('403 → forbidden (revoked key), 401 → unauthorized (unknown key)', async () => {
-    await sim.admin.revoke(KEY)
+    await suite.sim.admin.revoke(KEY)
     const forbidden = await failure(client().upsertUser({ custom_id: 'u' }))
     expect(forbidden).toBeInstanceOf(UsercomForbiddenError)
     expect(forbidden).toMatchObject({ kind: 'forbidden', code: 'UC_ERR_FORBIDDEN', status: 403 })
@@ -118,7 +98,7 @@ describe('failure classes', () => {
   })
 
   it('a timeout → retryable with its own code', async () => {
-    await sim.admin.setFaults({ latencyMs: 2000 })
+    await suite.sim.admin.setFaults({ latencyMs: 2000 })
     const error = await failure(client({ timeoutMs: 150 }).getUserByCustomId('u'))
     expect(error).toBeInstanceOf(UsercomTimeoutError)
     expect(error).toMatchObject({
@@ -132,7 +112,7 @@ describe('failure classes', () => {
   })
 
   it('a dropped connection → retryable network error', async () => {
-    await sim.admin.failNext({ method: 'POST', route: '/users/update_or_create/', drop: true })
+    await suite.sim.admin.failNext({ method: 'POST', route: '/users/update_or_create/', drop: true })
     const error = await failure(client().upsertUser({ custom_id: 'u' }))
     expect(error).toBeInstanceOf(UsercomNetworkError)
     expect(error).toMatchObject({ kind: 'retryable', code: 'UC_ERR_NETWORK' })

@@ -1,31 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
-import type { createUsercomClient, UsercomClient, UsercomResponseInfo } from '../client'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { UsercomBadResponseError, MAX_ERROR_RESPONSE_CHARS } from '../errors'
-import { expectNoSecret, failure, KEY, trackedClient } from './helpers'
+import { expectNoSecret, failure, KEY, useClientSuite } from './helpers'
 
-let sim: RunningSimulator
-const clients: UsercomClient[] = []
-const responses: UsercomResponseInfo[] = []
-
-const client = (options: Partial<Parameters<typeof createUsercomClient>[0]> = {}): UsercomClient =>
-  trackedClient(sim.baseUrl, clients, responses, options)
-
-beforeAll(async () => {
-  sim = await startSimulator({ keys: [{ key: KEY, app: 'acme', revoked: false }] })
-})
-afterAll(async () => {
-  await sim.close()
-})
-beforeEach(async () => {
-  await sim.admin.reset()
-  responses.length = 0
-})
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close()
-})
+const suite = useClientSuite()
+const { client } = suite
 
 describe('against a hand-written server', () => {
   let server: Server

@@ -1,28 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals'
-import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
-import type { createUsercomClient, UsercomClient, UsercomResponseInfo } from '../client'
-import { KEY, trackedClient } from './helpers'
+import { describe, expect, it } from '@jest/globals'
+import { useClientSuite } from './helpers'
 
-let sim: RunningSimulator
-const clients: UsercomClient[] = []
-const responses: UsercomResponseInfo[] = []
-
-const client = (options: Partial<Parameters<typeof createUsercomClient>[0]> = {}): UsercomClient =>
-  trackedClient(sim.baseUrl, clients, responses, options)
-
-beforeAll(async () => {
-  sim = await startSimulator({ keys: [{ key: KEY, app: 'acme', revoked: false }] })
-})
-afterAll(async () => {
-  await sim.close()
-})
-beforeEach(async () => {
-  await sim.admin.reset()
-  responses.length = 0
-})
-afterEach(() => {
-  for (const c of clients.splice(0)) c.close()
-})
+const suite = useClientSuite()
+const { responses, client } = suite
 
 describe('methods', () => {
   it('upserts users and reads them by id and by custom id (404 → null)', async () => {
@@ -54,21 +34,21 @@ describe('methods', () => {
       })
     }
     // A proxy or server may decode `/`, `?`, `#`, `%` even when encoded (issue 18): never in a path.
-    const requestsBefore = JSON.stringify(await sim.admin.requests())
+    const requestsBefore = JSON.stringify(await suite.sim.admin.requests())
     for (const customId of ['a/b', 'hash#tag?q=1', '100%']) {
       await expect(c.getUserByCustomId(customId)).rejects.toMatchObject({ code: 'UC_ERR_INVALID_PATH' })
       await expect(c.getCompanyByCustomId(customId)).rejects.toMatchObject({ code: 'UC_ERR_INVALID_PATH' })
     }
-    expect(JSON.stringify(await sim.admin.requests())).toBe(requestsBefore)
+    expect(JSON.stringify(await suite.sim.admin.requests())).toBe(requestsBefore)
   })
 
   it('works with a base URL without the trailing slash', async () => {
-    const c = client({ baseUrl: sim.baseUrl.replace(/\/$/, '') })
+    const c = client({ baseUrl: suite.sim.baseUrl.replace(/\/$/, '') })
     expect((await c.upsertUser({ custom_id: 'u' })).created).toBe(true)
   })
 
   it('lists attributes across pages by following next, and creates them', async () => {
-    await sim.admin.seedAttributes({
+    await suite.sim.admin.seedAttributes({
       app: 'acme',
       attributes: Array.from({ length: 230 }, (_, i) => ({ name: `a${i}` })),
     })
@@ -86,7 +66,7 @@ describe('methods', () => {
     const all = await c.listAttributes()
     expect(all).toHaveLength(231)
     expect(all.map(a => a.name_std)).toContain('favorite_color')
-    expect(await sim.admin.requestCount('GET /attributes/', { app: 'acme', status: 200 })).toBe(3)
+    expect(await suite.sim.admin.requestCount('GET /attributes/', { app: 'acme', status: 200 })).toBe(3)
   })
 
   it('creates events and site views', async () => {
