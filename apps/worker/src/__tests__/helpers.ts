@@ -1,8 +1,11 @@
+import { afterAll, afterEach, beforeAll } from '@jest/globals'
 import { loadConfig, type Config } from '@ucd/config'
 import { createLogger, type Logger } from '@ucd/logger'
 import { eventJobId, EventJobDataSchema, type EventJobData, type EventsQueue } from '@ucd/queue'
 import type { SegmentEvent } from '@ucd/segment'
 import { testEvent } from '@ucd/segment/testing'
+import { cleanupPrefix, testRedisUrl, uniquePrefix } from '@ucd/testing'
+import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
 import { buildWorker, usercomDelivery, type BuiltWorker } from '../index'
 
 export const API_KEY = 'uc_test_key_0123456789abcdef0123456789abcdef0123456789abcdef01234567'
@@ -96,4 +99,59 @@ export function buildSimWorker(
     sweepIntervalMs,
     autorun,
   })
+}
+
+/** What an in-process worker test file runs against: the simulator, and one worker per test. */
+export interface WorkerSuite {
+  /** The file's simulator (started in `beforeAll`, reset after each test). */
+  readonly sim: RunningSimulator
+  /** The queue prefix of the latest worker started. */
+  readonly prefix: string
+  /** Builds the test's worker on a fresh queue prefix (removed after the file); closed after the test. */
+  start(build: (prefix: string) => BuiltWorker): BuiltWorker
+  /** `start` with `buildSimWorker` against the simulator. */
+  startSimWorker(env?: Record<string, string>, sweepIntervalMs?: number, autorun?: boolean): BuiltWorker
+}
+
+/** Registers the file's hooks (call it at the top level of a test file, with `__filename`). */
+export function useWorkerSuite(filename: string): WorkerSuite {
+  const filePrefix = uniquePrefix(filename)
+  const prefixes: string[] = []
+  let sim: RunningSimulator | undefined
+  let built: BuiltWorker | undefined
+  const started = (): RunningSimulator => {
+    if (sim === undefined) throw new Error('the simulator starts in beforeAll')
+    return sim
+  }
+  beforeAll(async () => {
+    sim = await startSimulator({ keys: [{ key: API_KEY, app: 'acme' }] })
+  })
+  afterEach(async () => {
+    await built?.close(2000)
+    built = undefined
+    await started().admin.reset()
+  })
+  afterAll(async () => {
+    await sim?.close()
+    for (const prefix of prefixes) await cleanupPrefix(testRedisUrl(), prefix)
+  })
+  const start = (build: (prefix: string) => BuiltWorker): BuiltWorker => {
+    const prefix = `${filePrefix}-${prefixes.length + 1}`
+    prefixes.push(prefix)
+    built = build(prefix)
+    return built
+  }
+  return {
+    get sim() {
+      return started()
+    },
+    get prefix() {
+      return prefixes.at(-1) ?? ''
+    },
+    start,
+    startSimWorker: (env = {}, sweepIntervalMs, autorun = true) =>
+      start(prefix =>
+        buildSimWorker(testRedisUrl(), prefix, started().baseUrl, env, sweepIntervalMs, autorun),
+      ),
+  }
 }

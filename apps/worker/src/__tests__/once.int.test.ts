@@ -1,43 +1,29 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import { eventJobId } from '@ucd/queue'
-import { cleanupPrefix, testRedisUrl, uniquePrefix, waitFor } from '@ucd/testing'
-import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
+import { testRedisUrl, waitFor } from '@ucd/testing'
 import { buildWorker, usercomDelivery, type BuiltWorker } from '../index'
-import { API_KEY, enqueue, identify, jobData, quietLogger, testConfig, track } from './helpers'
+import { enqueue, identify, jobData, quietLogger, testConfig, track, useWorkerSuite } from './helpers'
 
 // Backoff that rewards progress and in-doubt occurrences, through a real worker, Redis and the
 // simulator. The base delay is long (60 s) and the jitter pinned to its top, so a retried job sits in
 // the delayed set with the delay the strategy chose; the test reads it, then promotes the job.
 
 const BASE = 60_000
-const filePrefix = uniquePrefix(__filename)
-const prefixes: string[] = []
-let sim: RunningSimulator
-let built: BuiltWorker | undefined
-let testNo = 0
-
-beforeAll(async () => {
-  sim = await startSimulator({ keys: [{ key: API_KEY, app: 'acme' }] })
-})
-afterEach(async () => {
-  await built?.close(2000)
-  built = undefined
-  await sim.admin.reset()
-})
-afterAll(async () => {
-  await sim.close()
-  for (const prefix of prefixes) await cleanupPrefix(testRedisUrl(), prefix)
-})
+const suite = useWorkerSuite(__filename)
 
 function startWorker(): BuiltWorker {
-  const prefix = `${filePrefix}-${++testNo}`
-  prefixes.push(prefix)
-  const config = testConfig(testRedisUrl(), prefix, sim.baseUrl, {
-    RETRY_BASE_DELAY_MS: String(BASE),
-    RETRY_MAX_DELAY_MS: String(64 * BASE),
+  return suite.start(prefix => {
+    const config = testConfig(testRedisUrl(), prefix, suite.sim.baseUrl, {
+      RETRY_BASE_DELAY_MS: String(BASE),
+      RETRY_MAX_DELAY_MS: String(64 * BASE),
+    })
+    return buildWorker({
+      config,
+      logger: quietLogger(),
+      deliveryFor: usercomDelivery,
+      random: () => 0.999999,
+    })
   })
-  built = buildWorker({ config, logger: quietLogger(), deliveryFor: usercomDelivery, random: () => 0.999999 })
-  return built
 }
 
 /** The job once it waits in the delayed set after a failed attempt. */
@@ -58,7 +44,7 @@ describe('backoff that rewards progress', () => {
   it('an attempt that saved a new checkpoint retries after the base delay', async () => {
     const w = startWorker()
     // Three new attributes are created (checkpoints), then the upsert fails.
-    await sim.admin.failNext({ method: 'POST', route: '/users/update_or_create/', status: 503 })
+    await suite.sim.admin.failNext({ method: 'POST', route: '/users/update_or_create/', status: 503 })
     const event = identify('u1', { plan: 'pro', seats: 'ten', tier: 'gold' })
     await enqueue(w.events, [event])
     const job = await delayedJob(w, eventJobId('default', event.messageId))
@@ -67,14 +53,14 @@ describe('backoff that rewards progress', () => {
     expect(Object.keys(delivery?.checkpoints ?? {}).filter(k => k.startsWith('attribute:'))).toHaveLength(3)
     expect(job.delay).toBe(Math.floor(0.999999 * BASE))
     await job.promote()
-    await waitFor(async () => (await sim.admin.state('acme')).apps.acme?.users.length === 1, {
+    await waitFor(async () => (await suite.sim.admin.state('acme')).apps.acme?.users.length === 1, {
       description: 'the user upserted on the retry',
     })
   })
 
   it('consecutive attempts without progress grow the delay from the count kept in the job', async () => {
     const w = startWorker()
-    await sim.admin.failNext({ method: 'POST', route: '/users/update_or_create/', status: 503 })
+    await suite.sim.admin.failNext({ method: 'POST', route: '/users/update_or_create/', status: 503 })
     const event = track('u2', 1)
     const data = jobData(event)
     await w.events.add(
@@ -94,7 +80,7 @@ describe('backoff that rewards progress', () => {
 describe('in-doubt event occurrences', () => {
   it('a lost answer on POST /events/: the retry finds the occurrence, counts it, and sends nothing again', async () => {
     const w = startWorker()
-    await sim.admin.failNext({ method: 'POST', route: '/events/', status: 504, afterApply: true })
+    await suite.sim.admin.failNext({ method: 'POST', route: '/events/', status: 504, afterApply: true })
     const event = track('u3', 7)
     await enqueue(w.events, [event])
     const id = eventJobId('default', event.messageId)
@@ -110,10 +96,10 @@ describe('in-doubt event occurrences', () => {
       },
       { description: 'the job done' },
     )
-    const { events, duplicates } = await sim.admin.events('acme', 'u3')
+    const { events, duplicates } = await suite.sim.admin.events('acme', 'u3')
     expect(events).toHaveLength(1)
     expect(duplicates).toEqual([])
-    expect(await sim.admin.requestCount('POST /events/', { app: 'acme' })).toBe(1)
+    expect(await suite.sim.admin.requestCount('POST /events/', { app: 'acme' })).toBe(1)
     expect(await metric(w, 'ucd_worker_in_doubt_steps_total')).toContain(
       'ucd_worker_in_doubt_steps_total{outcome="found",tenant="default"} 1',
     )

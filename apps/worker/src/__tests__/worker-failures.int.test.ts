@@ -1,4 +1,4 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import {
   createRedisConnection,
   DeadLetterRecordSchema,
@@ -6,41 +6,14 @@ import {
   waitUntilReady,
   type EventJobData,
 } from '@ucd/queue'
-import { cleanupPrefix, testRedisUrl, uniquePrefix, waitFor } from '@ucd/testing'
-import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
+import { testRedisUrl, waitFor } from '@ucd/testing'
 import type { BuiltWorker } from '../index'
-import { API_KEY, buildSimWorker, enqueue, jobData, track } from './helpers'
+import { API_KEY, enqueue, jobData, track, useWorkerSuite } from './helpers'
 
-const filePrefix = uniquePrefix(__filename)
-const prefixes: string[] = []
-let sim: RunningSimulator
-let built: BuiltWorker | undefined
-let testNo = 0
-
-beforeAll(async () => {
-  sim = await startSimulator({ keys: [{ key: API_KEY, app: 'acme' }] })
-})
-afterEach(async () => {
-  await built?.close(2000)
-  built = undefined
-  await sim.admin.reset()
-})
-afterAll(async () => {
-  await sim.close()
-  for (const prefix of prefixes) await cleanupPrefix(testRedisUrl(), prefix)
-})
+const suite = useWorkerSuite(__filename)
 
 /** A worker on a fresh prefix, against the simulator. */
-function startWorker(
-  env: Record<string, string> = {},
-  sweepIntervalMs?: number,
-  autorun = true,
-): BuiltWorker {
-  const prefix = `${filePrefix}-${++testNo}`
-  prefixes.push(prefix)
-  built = buildSimWorker(testRedisUrl(), prefix, sim.baseUrl, env, sweepIntervalMs, autorun)
-  return built
-}
+const startWorker = suite.startSimWorker
 
 const dlqRecords = async (w: BuiltWorker) => {
   const jobs = await w.deadLetter.getWaiting(0, 1000)
@@ -50,7 +23,7 @@ const dlqRecords = async (w: BuiltWorker) => {
 describe('the failure taxonomy, end to end', () => {
   it('403 → a complete dead-letter record, at once, without the API key', async () => {
     const w = startWorker()
-    await sim.admin.revoke(API_KEY)
+    await suite.sim.admin.revoke(API_KEY)
     const event = track('u-403', 1)
     await enqueue(w.events, [event])
     const [dead] = await waitFor(async () => {
@@ -94,7 +67,7 @@ describe('the failure taxonomy, end to end', () => {
 
   it('400 → dead-lettered as rejected, with the response body', async () => {
     const w = startWorker()
-    await sim.admin.failNext({ method: 'POST', route: '/events/', status: 400 })
+    await suite.sim.admin.failNext({ method: 'POST', route: '/events/', status: 400 })
     await enqueue(w.events, [track('u-400', 1)])
     const [dead] = await waitFor(async () => ((await dlqRecords(w)).length === 1 ? dlqRecords(w) : undefined))
     expect(dead!.record).toMatchObject({
@@ -106,18 +79,19 @@ describe('the failure taxonomy, end to end', () => {
   })
 
   it('a 5xx storm → every event delivered once the simulator recovers, none dead-lettered', async () => {
-    await sim.admin.setFaults({ errorRate: 1, errorStatus: 503 })
+    await suite.sim.admin.setFaults({ errorRate: 1, errorStatus: 503 })
     const w = startWorker()
     await enqueue(
       w.events,
       Array.from({ length: 30 }, (_, n) => track(`u-storm-${n % 3}`, n)),
     )
     await waitFor(
-      async () => (await sim.admin.requestCount('POST /users/update_or_create/', { status: 503 })) >= 10,
+      async () =>
+        (await suite.sim.admin.requestCount('POST /users/update_or_create/', { status: 503 })) >= 10,
     )
-    expect((await sim.admin.state('acme')).apps.acme?.events ?? []).toHaveLength(0)
-    await sim.admin.setFaults({ errorRate: 0 })
-    await waitFor(async () => ((await sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 30, {
+    expect((await suite.sim.admin.state('acme')).apps.acme?.events ?? []).toHaveLength(0)
+    await suite.sim.admin.setFaults({ errorRate: 0 })
+    await waitFor(async () => ((await suite.sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 30, {
       timeoutMs: 20_000,
       description: '30 events delivered after the storm',
     })
@@ -127,7 +101,7 @@ describe('the failure taxonomy, end to end', () => {
   })
 
   it('a 429 storm with Retry-After → every event delivered, no attempt used', async () => {
-    await sim.admin.setFaults({ rateLimitRps: 20, rateLimitBurst: 4, retryAfterSeconds: 1 })
+    await suite.sim.admin.setFaults({ rateLimitRps: 20, rateLimitBurst: 4, retryAfterSeconds: 1 })
     const w = startWorker()
     // attempts: 1 — if a 429 cost an attempt, the job would fail for good instead of being delivered.
     await enqueue(
@@ -136,17 +110,19 @@ describe('the failure taxonomy, end to end', () => {
       'default',
       { attempts: 1 },
     )
-    await waitFor(async () => ((await sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 12, {
+    await waitFor(async () => ((await suite.sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 12, {
       timeoutMs: 25_000,
       description: '12 events delivered through the rate limit',
     })
-    expect(await sim.admin.requestCount('POST /users/update_or_create/', { status: 429 })).toBeGreaterThan(0)
+    expect(
+      await suite.sim.admin.requestCount('POST /users/update_or_create/', { status: 429 }),
+    ).toBeGreaterThan(0)
     expect(await w.events.getFailedCount()).toBe(0)
     expect(await w.deadLetter.getWaitingCount()).toBe(0)
   })
 
   it('a spent retry window → dead-lettered as exhausted after several attempts', async () => {
-    await sim.admin.setFaults({ errorRate: 1, errorStatus: 502 })
+    await suite.sim.admin.setFaults({ errorRate: 1, errorStatus: 502 })
     const w = startWorker({
       RETRY_WINDOW_MINUTES: '0.01',
       RETRY_BASE_DELAY_MS: '20',
@@ -256,7 +232,7 @@ describe('the failure taxonomy, end to end', () => {
     const redis = createRedisConnection(testRedisUrl(), 'producer')
     await waitUntilReady(redis)
     try {
-      const lockKey = `${prefixes.at(-1) ?? ''}:sweep-lock`
+      const lockKey = `${suite.prefix}:sweep-lock`
       // Another process is sweeping: this one leaves the job alone.
       await redis.set(lockKey, 'another-process', 'PX', 10_000)
       expect(await w.sweepFailed()).toBe(0)
@@ -275,7 +251,7 @@ describe('the failure taxonomy, end to end', () => {
   })
 
   it('bounds started attempts: a job paused by 429s forever ends in the DLQ, not in a loop', async () => {
-    await sim.admin.setFaults({ rateLimitRps: 0.001, rateLimitBurst: 1, retryAfterSeconds: 0 })
+    await suite.sim.admin.setFaults({ rateLimitRps: 0.001, rateLimitBurst: 1, retryAfterSeconds: 0 })
     const w = startWorker({ WORKER_MAX_STARTED_ATTEMPTS: '3' }, 200)
     await enqueue(w.events, [track('u-loop-a', 1), track('u-loop-b', 2)])
     const records = await waitFor(

@@ -1,41 +1,14 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { describe, expect, it } from '@jest/globals'
 import type { Job } from 'bullmq'
 import { eventJobId, type EventJobData } from '@ucd/queue'
-import { cleanupPrefix, testRedisUrl, uniquePrefix, waitFor } from '@ucd/testing'
-import { startSimulator, type RunningSimulator } from '@ucd/usercom-sim'
-import { buildHealthServer, type BuiltWorker } from '../index'
-import { API_KEY, buildSimWorker, enqueue, group, identify, jobData, page, track } from './helpers'
+import { waitFor } from '@ucd/testing'
+import { buildHealthServer } from '../index'
+import { enqueue, group, identify, jobData, page, track, useWorkerSuite } from './helpers'
 
-const filePrefix = uniquePrefix(__filename)
-const prefixes: string[] = []
-let sim: RunningSimulator
-let built: BuiltWorker | undefined
-let testNo = 0
-
-beforeAll(async () => {
-  sim = await startSimulator({ keys: [{ key: API_KEY, app: 'acme' }] })
-})
-afterEach(async () => {
-  await built?.close(2000)
-  built = undefined
-  await sim.admin.reset()
-})
-afterAll(async () => {
-  await sim.close()
-  for (const prefix of prefixes) await cleanupPrefix(testRedisUrl(), prefix)
-})
+const suite = useWorkerSuite(__filename)
 
 /** A worker on a fresh prefix, against the simulator. */
-function startWorker(
-  env: Record<string, string> = {},
-  sweepIntervalMs?: number,
-  autorun = true,
-): BuiltWorker {
-  const prefix = `${filePrefix}-${++testNo}`
-  prefixes.push(prefix)
-  built = buildSimWorker(testRedisUrl(), prefix, sim.baseUrl, env, sweepIntervalMs, autorun)
-  return built
-}
+const startWorker = suite.startSimWorker
 
 describe('delivery', () => {
   it('delivers identify, track, page and group to User.com', async () => {
@@ -48,7 +21,7 @@ describe('delivery', () => {
     ])
     const state = await waitFor(
       async () => {
-        const s = (await sim.admin.state('acme')).apps.acme
+        const s = (await suite.sim.admin.state('acme')).apps.acme
         return s && s.events.length === 1 && s.pageViews.length === 1 && s.companies[0]?.members.length === 1
           ? s
           : undefined
@@ -70,15 +43,15 @@ describe('checkpoints', () => {
     const w = startWorker()
     const saved: Array<EventJobData['delivery']> = []
     w.worker.on('failed', (job: Job<EventJobData> | undefined) => saved.push(job?.data.delivery))
-    await sim.admin.failNext({ method: 'POST', route: '/companies/:id/add_member/', status: 503 })
+    await suite.sim.admin.failNext({ method: 'POST', route: '/companies/:id/add_member/', status: 503 })
     await enqueue(w.events, [group('u-cp', 'g-cp')])
     const company = await waitFor(async () => {
-      const c = (await sim.admin.state('acme')).apps.acme?.companies[0]
+      const c = (await suite.sim.admin.state('acme')).apps.acme?.companies[0]
       return c && c.members.length === 1 ? c : undefined
     })
     expect(company.custom_id).toBe('g-cp')
-    expect(await sim.admin.requestCount('POST /companies/')).toBe(1)
-    expect(await sim.admin.requestCount('POST /companies/:id/add_member/')).toBe(2)
+    expect(await suite.sim.admin.requestCount('POST /companies/')).toBe(1)
+    expect(await suite.sim.admin.requestCount('POST /companies/:id/add_member/')).toBe(2)
     expect(saved).toHaveLength(1)
     expect(Object.keys(saved[0]?.checkpoints ?? {})).toEqual(expect.arrayContaining(['user', 'company']))
     expect(saved[0]?.firstAttemptAt).toEqual(expect.any(Number))
@@ -91,16 +64,16 @@ describe('checkpoints, changed', () => {
     const saved: Array<EventJobData['delivery']> = []
     w.worker.on('failed', (job: Job<EventJobData> | undefined) => saved.push(job?.data.delivery))
     // The job already holds a user checkpoint from an earlier attempt: a user since deleted (404).
-    await sim.admin.failNext({ method: 'POST', route: '/events/', status: 404 })
-    await sim.admin.failNext({ method: 'POST', route: '/events/', status: 503 })
+    await suite.sim.admin.failNext({ method: 'POST', route: '/events/', status: 404 })
+    await suite.sim.admin.failNext({ method: 'POST', route: '/events/', status: 503 })
     const event = track('u-moved', 1)
     const data = {
       ...jobData(event),
       delivery: { firstAttemptAt: Date.now(), checkpoints: { user: { id: 4242 } } },
     }
     await w.events.add('track', data, { jobId: eventJobId('default', event.messageId) })
-    await waitFor(async () => ((await sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 1)
-    const user = (await sim.admin.state('acme')).apps.acme?.users.find(u => u.custom_id === 'u-moved')
+    await waitFor(async () => ((await suite.sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 1)
+    const user = (await suite.sim.admin.state('acme')).apps.acme?.users.find(u => u.custom_id === 'u-moved')
     expect(user?.id).not.toBe(4242)
     expect(saved).toHaveLength(1)
     // The 503 left POST /events/ in doubt: its marker is kept for the lookup on the retry.
@@ -117,7 +90,7 @@ describe('operations', () => {
     const w = startWorker()
     const health = buildHealthServer(w)
     await enqueue(w.events, [track('u-metrics', 1)])
-    await waitFor(async () => ((await sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 1)
+    await waitFor(async () => ((await suite.sim.admin.state('acme')).apps.acme?.events.length ?? 0) === 1)
     expect((await health.inject({ url: '/health/live' })).statusCode).toBe(200)
     await waitFor(async () => (await health.inject({ url: '/health/ready' })).statusCode === 200)
     const metrics = (await health.inject({ url: '/metrics' })).body
@@ -134,7 +107,6 @@ describe('operations', () => {
       expect(metrics).toContain(name)
     }
     await w.close(1000)
-    built = undefined
     expect((await health.inject({ url: '/health/ready' })).statusCode).toBe(503)
     await health.close()
   })
