@@ -15,6 +15,14 @@ import type { LoadOptions, LoadResult } from './load'
 export interface OpenLoadOptions extends LoadOptions {
   /** Requests per second over all connections. */
   overallRate: number
+  /**
+   * Seconds sent at the same rate on the same connections before `durationS` is measured: requests
+   * due before then are neither counted nor timed. So the measured window is the steady state, not
+   * the setup of 100 fresh connections (whose first requests queue behind their handshakes).
+   */
+  warmupS?: number
+  /** Called when the measured window starts (after the warm-up), e.g. to read CPU counters. */
+  onMeasuring?: () => void
 }
 
 const HEADER_END = Buffer.from('\r\n\r\n')
@@ -65,6 +73,8 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<LoadResult>
   }
 
   const latencies: number[] = []
+  /** Due times before this are the warm-up's (set when sending starts). */
+  let measuredFrom = Number.POSITIVE_INFINITY
   let ok = 0
   let non2xx = 0
   let errors = 0
@@ -98,7 +108,9 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<LoadResult>
             const response = parseResponse(connection.buffered)
             if (response === undefined || connection.dueAt === undefined) return
             connection.buffered = connection.buffered.subarray(response.length)
-            if (response.status >= 200 && response.status < 300) {
+            if (connection.dueAt < measuredFrom) {
+              // A warm-up request: not counted.
+            } else if (response.status >= 200 && response.status < 300) {
               ok += 1
               latencies.push(nowMs() - connection.dueAt)
             } else non2xx += 1
@@ -117,12 +129,18 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<LoadResult>
   }
 
   const started = nowMs()
+  measuredFrom = started + (options.warmupS ?? 0) * 1000
   const intervalMs = 1000 / options.overallRate
   let sent = 0
+  let measuring = false
   await new Promise<void>(resolve => {
     const tick = (): void => {
       const now = nowMs()
-      if (now - started >= options.durationS * 1000) {
+      if (!measuring && now >= measuredFrom) {
+        measuring = true
+        options.onMeasuring?.()
+      }
+      if (now - measuredFrom >= options.durationS * 1000) {
         resolve()
         return
       }
@@ -139,7 +157,7 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<LoadResult>
     tick()
   })
   stopping = true
-  const durationS = (nowMs() - started) / 1000
+  const durationS = (nowMs() - measuredFrom) / 1000
   // Answers still on their way are not waited for; neither counted (as autocannon does at the end).
   for (const connection of connections) connection.socket.destroy()
   latencies.sort((a, b) => a - b)

@@ -33,6 +33,8 @@ export interface BuildAppOptions {
   now?: () => Date
   /** messageId for events that have none (default: random UUID, in packages/segment). */
   newMessageId?: () => string
+  /** How often the `requests answered` log line is written (default 60 s; plugins/request-log). */
+  requestSummaryIntervalMs?: number
 }
 
 /**
@@ -65,7 +67,7 @@ export async function buildApp(options: BuildAppOptions): Promise<FastifyInstanc
   await app.register(corsPlugin)
   await app.register(bodyParserPlugin, { metrics })
   await app.register(authPlugin, { tenants: config.tenants })
-  await app.register(requestLogPlugin, { metrics })
+  await app.register(requestLogPlugin, { metrics, summaryIntervalMs: options.requestSummaryIntervalMs })
   await app.register(errorsPlugin)
 
   await app.register(trackingRoutes, {

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis'
 import { eventKeys, type EventJobData, type EventsQueue, type RedisClient } from '@ucd/queue'
 import type { SegmentEvent } from '@ucd/segment'
 import type { Logger } from '@ucd/logger'
@@ -33,12 +34,22 @@ for i, key in ipairs(KEYS) do
 end
 return out`
 
-/** Commit: `SET key 1 PX window` for each key, in one command. */
+/**
+ * Commit: for each of the n markers (KEYS[1..n]) whose job (KEYS[n+i]) exists, `SET marker 1 PX window`.
+ * It goes out in the same write as the flush's adds, so it runs right after them: a marker whose add
+ * failed stays pending (the flush deletes it, or it expires) and a retry of that event is not taken
+ * for a duplicate.
+ */
 export const COMMIT_LUA = `
-for _, key in ipairs(KEYS) do
-  redis.call('SET', key, ARGV[1], 'PX', ARGV[2])
+local n = #KEYS / 2
+local committed = 0
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[n + i]) == 1 then
+    redis.call('SET', KEYS[i], ARGV[1], 'PX', ARGV[2])
+    committed = committed + 1
+  end
 end
-return #KEYS`
+return committed`
 
 type MarkerCommands = {
   ucdReserveMarkers(numKeys: number, ...args: Array<string | number>): Promise<number[]>
@@ -68,12 +79,30 @@ interface Item {
   readonly request: number
 }
 
-/** Most jobs per `addBulk` call (a MULTI of that many add scripts): the event-loop bound of issue 18. */
+/** Most jobs built and sent in one turn of the event loop: the event-loop bound of issue 18. */
 export const ADD_BULK_CHUNK = 100
 
 /** Resolves on the next turn of the event loop (after pending I/O callbacks). */
 function nextTurn(): Promise<void> {
   return new Promise(resolve => setImmediate(resolve))
+}
+
+/**
+ * Runs `send`, then `after` on the next turn of the event loop, holding the connection's socket writes
+ * until then: the commands `send` issues (BullMQ issues them in microtasks) and those of `after` leave
+ * in one write, in that order. On a Cluster (a socket per node) nothing is held; the order is the same.
+ */
+function corked<T>(connection: RedisClient, send: () => T, after?: () => void): T {
+  const stream = connection instanceof Redis && !connection.stream.destroyed ? connection.stream : undefined
+  stream?.cork()
+  try {
+    return send()
+  } finally {
+    setImmediate(() => {
+      after?.()
+      stream?.uncork()
+    })
+  }
 }
 
 /** Redis refused a write because it reached `maxmemory` (policy `noeviction`). */
@@ -95,12 +124,11 @@ export interface ShardWriterOptions {
 }
 
 /**
- * Writes the events of one or more requests to one shard with one reserve script, one `addBulk` and
- * one commit script, whatever the number of requests (the coalescer gathers them). All or nothing:
- * it resolves with each request's result once Redis acknowledged every job (the commit is sent then,
- * not waited for), or throws
- * UnavailableError and every request of the flush is answered 503 (the markers it set are deleted,
- * so a retry is not taken for a duplicate).
+ * Writes the events of one or more requests to one shard in two round trips whatever the number of
+ * requests (the coalescer gathers them): one reserve script, then the jobs' adds and the commit script
+ * in one socket write. All or nothing: it resolves with each request's result once Redis acknowledged
+ * every job (the commit is not waited for), or throws UnavailableError and every request of the flush
+ * is answered 503 (the markers it set are deleted, so a retry is not taken for a duplicate).
  *
  * Dedupe: a small marker per (tenant, messageId) with a TTL, never a retained job. The same
  * (tenant, messageId) twice in one flush, in one request or in two, is one job: the first occurrence
@@ -158,26 +186,58 @@ export async function writeShard(
   }
   if (toEnqueue.length === 0) return results
 
+  // The dedupe commit goes out in the same write as the last adds (see COMMIT_LUA) and is not waited
+  // for: once the jobs are stored the answer is 200 whatever happens to the markers.
+  const commit = (): void => {
+    if (dedupeWindowMs <= 0) return
+    const markers = toEnqueue.map(item => item.dedupeKey)
+    const jobKeys = toEnqueue.map(item => queue.toKey(item.jobId))
+    const work = (connection as unknown as MarkerCommands)
+      .ucdCommitMarkers(markers.length * 2, ...markers, ...jobKeys, COMMITTED, dedupeWindowMs)
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          metrics.redisErrors.inc({ op: 'commit' })
+          options.log.warn(
+            { err: error },
+            'could not commit dedupe markers; a retry of these events may be enqueued twice',
+          )
+        },
+      )
+    options.background?.(work)
+  }
+
   try {
-    // At most ADD_BULK_CHUNK jobs per addBulk: building and serialising a maximal batch's jobs in one go
-    // would hold the event loop (a 500-job addBulk held it 27-75 ms in a CPU profile, a 100-job one
-    // holds it a few ms). The chunks are built one per turn of the event loop (other requests are
-    // served between them) but not waited for one by one: they go out back to back and are awaited
-    // together, so a flush of 500 events costs one round trip, not five. A failure part-way answers
-    // 503: the chunks already stored are found by job id on the retry (one job each while waiting).
+    // At most ADD_BULK_CHUNK jobs per chunk: building and serialising a maximal batch's jobs in one go
+    // would hold the event loop (a 500-job addBulk held it 27-75 ms in a CPU profile, a 100-job chunk
+    // a few ms). The chunks are built one per turn of the event loop (other requests are served between
+    // them) but not waited for one by one: they go out back to back and are awaited together, so a
+    // flush of 500 events costs one round trip, not five. A failure part-way answers 503: the chunks
+    // already stored are found by job id on the retry (one job each while waiting).
+    //
+    // One `add` per job rather than `addBulk`: the commands are the same (an `addBulk` is a pipeline,
+    // not a MULTI), but ioredis builds each pipeline by copying every script BullMQ defined (64) onto
+    // it, about 60 µs per flush; the adds of a chunk still leave in one socket write (`corked`).
     let failure: { error: unknown } | undefined
     const chunks: Array<Promise<void>> = []
     for (let from = 0; from < toEnqueue.length; from += ADD_BULK_CHUNK) {
       if (from > 0) await nextTurn()
-      const jobs = toEnqueue
-        .slice(from, from + ADD_BULK_CHUNK)
-        .map(({ event, jobId, tenantId, receivedAt }) => {
-          const data: EventJobData = { tenantId, event, receivedAt }
-          return { name: event.type, data, opts: { jobId } }
-        })
+      const chunk = toEnqueue.slice(from, from + ADD_BULK_CHUNK)
+      const last = from + ADD_BULK_CHUNK >= toEnqueue.length
+      const added = corked(
+        connection,
+        () =>
+          Promise.all(
+            chunk.map(({ event, jobId, tenantId, receivedAt }) => {
+              const data: EventJobData = { tenantId, event, receivedAt }
+              return queue.add(event.type, data, { jobId })
+            }),
+          ),
+        last ? commit : undefined,
+      )
       // Settled at once (no rejection left unhandled while the next chunk is built).
       chunks.push(
-        queue.addBulk(jobs).then(
+        added.then(
           () => undefined,
           (error: unknown) => {
             failure ??= { error }
@@ -196,24 +256,6 @@ export async function writeShard(
   }
 
   for (const item of toEnqueue) results[item.request]!.accepted.push(item.event)
-  if (dedupeWindowMs > 0) {
-    // The jobs are in Redis: from here on the answer is 200 whatever happens to the markers, so the
-    // requests are answered without waiting for the commit (one round trip less per flush). It is
-    // sent now, on the same connection, so any later reserve of these keys finds it done.
-    const commit = (connection as unknown as MarkerCommands)
-      .ucdCommitMarkers(toEnqueue.length, ...toEnqueue.map(item => item.dedupeKey), COMMITTED, dedupeWindowMs)
-      .then(
-        () => undefined,
-        (error: unknown) => {
-          metrics.redisErrors.inc({ op: 'commit' })
-          options.log.warn(
-            { err: error },
-            'could not commit dedupe markers; a retry of these events may be enqueued twice',
-          )
-        },
-      )
-    options.background?.(commit)
-  }
   return results
 }
 

@@ -50,4 +50,25 @@ describe('runOpenLoad', () => {
     expect(failing.requests).toBe(0)
     expect(failing.non2xx).toBeGreaterThan(30)
   })
+  it('counts only what is due after the warm-up, and says when the measured window starts', async () => {
+    const options = { url, connections: 4, durationS: 0.5, headers: {}, body: () => 'x'.repeat(10) }
+    const sentBefore = bodies
+    let measuringAt: number | undefined
+    const started = Date.now()
+    const result = await runOpenLoad({
+      ...options,
+      path: '/v1/track',
+      overallRate: 200,
+      warmupS: 0.5,
+      onMeasuring: () => {
+        measuringAt = Date.now() - started
+      },
+    })
+    // Both halves were sent (about 200), but only the measured half (about 100) is counted.
+    expect(bodies - sentBefore).toBeGreaterThan(150)
+    expect(result.requests).toBeGreaterThan(70)
+    expect(result.requests).toBeLessThanOrEqual(101)
+    expect(result.durationS).toBeGreaterThanOrEqual(0.5)
+    expect(measuringAt).toBeGreaterThanOrEqual(490)
+  })
 })

@@ -63,14 +63,27 @@ export async function drive(
   route: Route,
   bodies: BodyFactory,
   durationS: number,
-  /** Requests/s due in total, an open loop (open-load.ts); unset: each connection sends as soon as answered. */
-  overallRate?: number,
+  /**
+   * An open loop (open-load.ts): `rate` requests/s due in total, after `warmupS` seconds at that rate on
+   * the same connections (not measured). Unset: each connection sends as soon as answered.
+   */
+  open?: { rate: number; warmupS: number },
 ): Promise<HttpRun> {
   const { connections } = ctx.settings
+  const overallRate = open?.rate
   const body = route.eventsPerRequest === 1 ? () => bodies.single() : () => bodies.batch()
-  const meter = cpuMeter(ctx, server.child.pid)
+  let meter = cpuMeter(ctx, server.child.pid)
   const load = { url: server.origin, path: route.route, connections, headers, body, durationS }
-  const result = await (overallRate === undefined ? runLoad(load) : runOpenLoad({ ...load, overallRate }))
+  const result = await (open === undefined
+    ? runLoad(load)
+    : runOpenLoad({
+        ...load,
+        overallRate: open.rate,
+        warmupS: open.warmupS,
+        onMeasuring: () => {
+          meter = cpuMeter(ctx, server.child.pid)
+        },
+      }))
   const events = result.requests * route.eventsPerRequest
   const run: HttpRun = {
     target,

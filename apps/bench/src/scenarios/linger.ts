@@ -174,9 +174,11 @@ export async function runLingerSection(ctx: BenchContext): Promise<LingerSection
     )
     const ingest = await startIngest(ctx, { INGEST_LINGER_MS: linger, INGEST_METRICS_PORT: '0' })
     const bodies = new BodyFactory(`o${linger}`, users, timestamp)
-    await drive(ctx100, 'ingest', ingest, track, bodies, warmupSeconds, offeredPerSec)
-    await ctx.flush()
-    openLoop[name] = await drive(ctx100, 'ingest', ingest, track, bodies, ingestSeconds, offeredPerSec)
+    // One continuous run: the warm-up at the same rate on the same connections, then the measured window.
+    openLoop[name] = await drive(ctx100, 'ingest', ingest, track, bodies, ingestSeconds, {
+      rate: offeredPerSec,
+      warmupS: warmupSeconds,
+    })
     await ingest.child.stop(20_000)
     await ctx.flush()
   }

@@ -353,21 +353,65 @@ describe('operations', () => {
     expect(text).not.toContain('nonsense')
   })
 
-  it('logs one JSON line per request, without write keys or Authorization headers', async () => {
+  it('logs a line per request answered with an error, without write keys or Authorization headers', async () => {
     const unknownKey = 'wk_unknown_secret_value'
+    const before = lines.length
     await post('/v1/screen', screen({ writeKey: WRITE_KEY }), { authorization: basic(WRITE_KEY) })
     await post('/v1/screen', screen({ writeKey: unknownKey }), {})
     await post('/v1/screen', screen(), { authorization: basic(unknownKey) })
     await post('/v1/track', `{"writeKey":"${unknownKey}", oops`, {})
-    const text = lines.join('\n')
-    expect(text).toContain('request completed')
+    await post('/v1/track', { type: 'track' }, auth)
+    const text = lines.slice(before).join('\n')
     for (const secret of [WRITE_KEY, unknownKey, Buffer.from(`${WRITE_KEY}:`).toString('base64')]) {
       expect(text).not.toContain(secret)
     }
-    const entries = lines.map(line => JSON.parse(line))
-    const completed = entries.filter(e => e.msg === 'request completed')
-    expect(completed.length).toBeGreaterThan(4)
-    expect(completed.every(e => typeof e.requestId === 'string' && typeof e.status === 'number')).toBe(true)
-    expect(completed.some(e => e.tenantId === 'default')).toBe(true)
+    const completed = lines
+      .slice(before)
+      .map(line => JSON.parse(line) as Record<string, unknown>)
+      .filter(e => e.msg === 'request completed')
+    // The 200 has no line at info (LOG_LEVEL=debug shows it); each error answer has one.
+    expect(completed.map(e => e.status)).toEqual([401, 401, 400, 400])
+    expect(completed.every(e => typeof e.requestId === 'string' && e.level === 30)).toBe(true)
+    expect(completed[3]).toMatchObject({ tenantId: 'default', route: '/v1/track' })
+  })
+})
+
+describe('request log', () => {
+  it('logs successes at debug, and a requests answered summary at info', async () => {
+    const built = await memoryApp({ LOG_LEVEL: 'debug' }, { requestSummaryIntervalMs: 50 })
+    try {
+      await postTo(built.app, '/v1/track', track(), auth)
+      await postTo(built.app, '/v1/track', track({ messageId: 'm-dup' }), auth)
+      await postTo(built.app, '/v1/identify', { type: 'identify' }, auth)
+      const entries = (): Array<Record<string, unknown>> =>
+        built.lines.map(line => JSON.parse(line) as Record<string, unknown>)
+      const completed = entries().filter(e => e.msg === 'request completed')
+      expect(completed.map(e => [e.status, e.level])).toEqual([
+        [200, 20],
+        [200, 20],
+        [400, 30],
+      ])
+      expect(completed[0]).toMatchObject({ tenantId: 'default', route: '/v1/track', events: { accepted: 1 } })
+      await new Promise(resolve => setTimeout(resolve, 120))
+      const summaries = entries().filter(e => e.msg === 'requests answered')
+      expect(summaries).toHaveLength(1)
+      expect(summaries[0]).toMatchObject({
+        level: 30,
+        requests: { '2xx': 2, '4xx': 1 },
+        events: { accepted: 2, invalid: 1 },
+      })
+    } finally {
+      await built.app.close()
+    }
+  })
+
+  it('writes the last summary when the app closes, and none for a quiet interval', async () => {
+    const built = await memoryApp({}, { requestSummaryIntervalMs: 60_000 })
+    await postTo(built.app, '/v1/track', track(), auth)
+    expect(built.lines.some(line => line.includes('requests answered'))).toBe(false)
+    await built.app.close()
+    const summaries = built.lines.filter(line => line.includes('requests answered'))
+    expect(summaries).toHaveLength(1)
+    expect(JSON.parse(summaries[0]!)).toMatchObject({ requests: { '2xx': 1 }, events: { accepted: 1 } })
   })
 })

@@ -15,10 +15,11 @@ import type { Redis } from 'ioredis'
 import { UnavailableError } from '../errors'
 import { createIngestMetrics, type IngestMetrics } from '../metrics'
 import { EventProducer } from '../producer'
+import { COMMIT_LUA } from '../shard-writer'
 import { memoryLogger } from './helpers'
 
 // Request coalescing (issue 20) on a real Redis: requests submitted within one INGEST_LINGER_MS
-// window share one reserve, one addBulk and one commit per shard; each is answered for its own
+// window share one reserve, then one write of their adds and the commit per shard; each is answered for its own
 // events, a shard whose flush fails answers 503 only to the requests with events in it, and the
 // same messageId in two requests of one window is one job.
 
@@ -128,6 +129,38 @@ describe('coalescing producer', () => {
     // Committed: a later request is a duplicate too.
     const later = await producer.enqueue('acme', [event], receivedAt)
     expect(later.duplicates).toHaveLength(1)
+  }, 30_000)
+
+  it('commits only the markers whose job exists (the commit leaves in the same write as the adds)', async () => {
+    const { prefix: shardPrefix, queue } = queues.of(0)
+    const stored = `${shardPrefix}:dd:acme:commit-stored`
+    const lost = `${shardPrefix}:dd:acme:commit-lost`
+    await redis.set(stored, '0', 'PX', 60_000)
+    await redis.set(lost, '0', 'PX', 60_000)
+    const job = await queue.add(
+      'track',
+      { tenantId: 'acme', event: track(0), receivedAt },
+      { jobId: 'acme-commit-stored' },
+    )
+    const committed = await redis.eval(
+      COMMIT_LUA,
+      4,
+      stored,
+      lost,
+      queue.toKey('acme-commit-stored'),
+      queue.toKey('acme-commit-lost'),
+      '1',
+      120_000,
+    )
+    expect(committed).toBe(1)
+    expect(await redis.get(stored)).toBe('1')
+    expect(await redis.pttl(stored)).toBeGreaterThan(60_000)
+    // No job: the marker stays pending (the flush rolls it back, or it expires), so a retry of that
+    // event is enqueued, not taken for a duplicate.
+    expect(await redis.get(lost)).toBe('0')
+    expect(await redis.pttl(lost)).toBeLessThanOrEqual(60_000)
+    await job.remove()
+    await redis.del(stored, lost)
   }, 30_000)
 
   it('answers 503 only to the requests whose shard flush failed; nothing is stored twice', async () => {

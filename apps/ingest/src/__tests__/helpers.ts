@@ -44,7 +44,10 @@ export function testConfig(env: Record<string, string | undefined> = {}, tenants
 }
 
 /** A logger writing JSON lines into memory. */
-export function memoryLogger(secrets: readonly string[] = []): { logger: Logger; lines: string[] } {
+export function memoryLogger(
+  secrets: readonly string[] = [],
+  level: Config['logLevel'] = 'info',
+): { logger: Logger; lines: string[] } {
   const lines: string[] = []
   const destination = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -53,7 +56,7 @@ export function memoryLogger(secrets: readonly string[] = []): { logger: Logger;
     },
   })
   return {
-    logger: createLogger({ service: 'ingest', level: 'info', pretty: false, secrets, destination }),
+    logger: createLogger({ service: 'ingest', level, pretty: false, secrets, destination }),
     lines,
   }
 }
@@ -71,7 +74,7 @@ export async function testApp(
   extra: AppExtra = {},
 ): Promise<{ app: FastifyInstance; config: Config; lines: string[] }> {
   const config = testConfig(env, extra.tenantsFile)
-  const { logger, lines } = memoryLogger(config.secrets)
+  const { logger, lines } = memoryLogger(config.secrets, config.logLevel)
   const metrics = createIngestMetrics()
   const producer = EventProducer.fromConfig(config, logger, metrics)
   const app = await buildApp({ config, logger, producer, metrics, ...extra })
@@ -128,7 +131,7 @@ export async function memoryApp(
   extra: AppExtra = {},
 ): Promise<{ app: FastifyInstance; producer: MemoryProducer; config: Config; lines: string[] }> {
   const config = testConfig(env, extra.tenantsFile)
-  const { logger, lines } = memoryLogger(config.secrets)
+  const { logger, lines } = memoryLogger(config.secrets, config.logLevel)
   const producer = new MemoryProducer()
   const metrics = createIngestMetrics()
   const app = await buildApp({ config, logger, producer, metrics, ...extra })
