@@ -195,6 +195,8 @@ export interface TargetCheck {
 /** Issue 20 and 18: /v1/track at 100 connections with and without linger, /v1/batch, event-loop delay. */
 export interface LingerSection {
   trackConnections: number
+  /** INGEST_LINGER_MS of the "linger on" runs (absent in results from before it was recorded: 1). */
+  lingerOnMs?: number
   track: {
     lingerOn: HttpRun
     lingerOff: HttpRun

@@ -36,7 +36,7 @@ export const INGEST = {
   /** Proxies whose X-Forwarded-For is believed (Fastify's trustProxy); false = none. */
   trustProxy: variable('INGEST_TRUST_PROXY', trustProxy().default(false)),
   /** How long concurrent requests' events are gathered into one Redis flush per shard; 0 = off. */
-  lingerMs: variable('INGEST_LINGER_MS', int(0, 1000).default(1)),
+  lingerMs: variable('INGEST_LINGER_MS', int(0, 1000).default(2)),
   /** A flush starts at once when this many events wait for one shard. */
   lingerMaxEvents: variable('INGEST_LINGER_MAX_EVENTS', int(1, 100_000).default(500)),
   /** Items a batch request may hold (/v1/batch, /v1/import, /v1/b, /v1/webhook); more answers 400. */

@@ -41,6 +41,15 @@ describe('renderReport', () => {
     )
   })
 
+  it('labels the linger runs with the INGEST_LINGER_MS they ran with (1 ms in results older than the field)', () => {
+    const withField = results()
+    withField.linger!.lingerOnMs = 2
+    const rendered = renderReport(withField)
+    expect(rendered).toMatch(/^\/v1\/track linger 2 ms, closed loop\s+5,400/m)
+    expect(rendered).toMatch(/^\/v1\/track linger 2 ms, open loop at 5,160\/s/m)
+    expect(rendered).not.toContain('linger 1 ms')
+  })
+
   it('prints the worker ratios and, with latency, the ideal', () => {
     const lines = text.split('\n')
     expect(lines.find(l => /^0 ms\s+50\s/.test(l))).toMatch(/900\s+1,000\s+90%\s+-\s+-\s+-/)

@@ -9,7 +9,7 @@ import { BodyFactory } from '../workload'
 import { addBulkLoop, drive } from './ingest'
 
 // Issue 20: the single-event route as browsers use it (100 concurrent connections), with request
-// coalescing (INGEST_LINGER_MS=1, the default) and without (0), next to a bare Fastify route doing one
+// coalescing (INGEST_LINGER_MS=2, the default) and without (0), next to a bare Fastify route doing one
 // addBulk per request and the addBulk ceiling (100 loops of addBulk(1 job)), in the same run; /v1/batch
 // next to its ceiling (addBulk(100 jobs) loops); and (issue 18) the event-loop delay of the ingest while
 // it takes maximal batches (INGEST_MAX_BATCH_ITEMS items), from its nodejs_eventloop_lag_max_seconds.
@@ -20,6 +20,8 @@ import { addBulkLoop, drive } from './ingest'
 // connections at a fixed total rate of OPEN_LOOP_SHARE of the addBulk(1) ceiling of the same run.
 
 const TRACK_CONNECTIONS = 100
+/** INGEST_LINGER_MS of the "linger on" runs: the default. */
+export const LINGER_ON_MS = '2'
 /** The open-loop rate, as a share of the addBulk(1 job) ceiling (issue 20's throughput target). */
 export const OPEN_LOOP_SHARE = 0.6
 const MAX_BATCH_ITEMS = 2500
@@ -119,7 +121,7 @@ export async function runLingerSection(ctx: BenchContext): Promise<LingerSection
 
   const runs: Record<string, HttpRun> = {}
   for (const [name, linger] of [
-    ['lingerOn', '1'],
+    ['lingerOn', LINGER_ON_MS],
     ['lingerOff', '0'],
   ] as const) {
     await ctx.flush()
@@ -129,7 +131,7 @@ export async function runLingerSection(ctx: BenchContext): Promise<LingerSection
     await drive(ctx100, 'ingest', ingest, track, bodies, warmupSeconds)
     await ctx.flush()
     runs[name] = await drive(ctx100, 'ingest', ingest, track, bodies, ingestSeconds)
-    if (linger === '1') {
+    if (linger === LINGER_ON_MS) {
       await ctx.flush()
       const batchBodies = new BodyFactory('lb', users, timestamp)
       await drive(ctx, 'ingest', ingest, batch, batchBodies, warmupSeconds)
@@ -165,7 +167,7 @@ export async function runLingerSection(ctx: BenchContext): Promise<LingerSection
   const offeredPerSec = Math.round(trackCeiling.eventsPerSec * OPEN_LOOP_SHARE)
   const openLoop: Record<string, HttpRun> = {}
   for (const [name, linger] of [
-    ['lingerOn', '1'],
+    ['lingerOn', LINGER_ON_MS],
     ['lingerOff', '0'],
   ] as const) {
     ctx.log(
@@ -188,6 +190,7 @@ export async function runLingerSection(ctx: BenchContext): Promise<LingerSection
   const pct = (a: number, b: number): number => (b > 0 ? round((100 * a) / b, 1) : 0)
   const section: LingerSection = {
     trackConnections: TRACK_CONNECTIONS,
+    lingerOnMs: Number(LINGER_ON_MS),
     track: {
       lingerOn: runs.lingerOn!,
       lingerOff: runs.lingerOff!,
@@ -217,6 +220,7 @@ export async function runLingerSection(ctx: BenchContext): Promise<LingerSection
 export function lingerTable(section: LingerSection | undefined): Table | undefined {
   if (section === undefined) return undefined
   const { track, batch } = section
+  const lingerOnMs = section.lingerOnMs ?? 1
   const http = (name: string, run: HttpRun | undefined, ceiling: AddBulkRun | undefined): string[] => [
     name,
     formatCount(run?.eventsPerSec),
@@ -241,13 +245,17 @@ export function lingerTable(section: LingerSection | undefined): Table | undefin
     title: `Linger (issue 20): /v1/track at ${section.trackConnections} connections, /v1/batch`,
     columns: ['run', 'events/s', 'p50 ms', 'p99 ms', 'CPU µs/ev', 'Redis µs/ev', 'of ceiling'],
     rows: [
-      http('/v1/track linger 1 ms, closed loop', track.lingerOn, track.addBulkCeiling),
+      http(`/v1/track linger ${lingerOnMs} ms, closed loop`, track.lingerOn, track.addBulkCeiling),
       http('/v1/track linger 0, closed loop', track.lingerOff, track.addBulkCeiling),
       http('bare Fastify + addBulk(1), closed loop', track.bareAddBulkRoute, track.addBulkCeiling),
       bulk(`addBulk(1) ceiling, ${track.addBulkCeiling.loops} loops`, track.addBulkCeiling),
-      http(`/v1/track linger 1 ms, open loop at ${offered}`, open?.lingerOn, track.addBulkCeiling),
+      http(
+        `/v1/track linger ${lingerOnMs} ms, open loop at ${offered}`,
+        open?.lingerOn,
+        track.addBulkCeiling,
+      ),
       http(`/v1/track linger 0, open loop at ${offered}`, open?.lingerOff, track.addBulkCeiling),
-      http('/v1/batch (100 events), linger 1 ms', batch.ingest, batch.addBulkCeiling),
+      http(`/v1/batch (100 events), linger ${lingerOnMs} ms`, batch.ingest, batch.addBulkCeiling),
       bulk(`addBulk(100) ceiling, ${batch.addBulkCeiling.loops} loops`, batch.addBulkCeiling),
     ],
     notes: [

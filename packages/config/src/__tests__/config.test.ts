@@ -15,7 +15,7 @@ describe('defaults', () => {
       dedupeWindowMinutes: 1440,
       redisTimeoutMs: 800,
       trustProxy: false,
-      lingerMs: 1,
+      lingerMs: 2,
       lingerMaxEvents: 500,
       maxBatchItems: 2500,
       metricsHost: '0.0.0.0',
