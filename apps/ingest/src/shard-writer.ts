@@ -81,6 +81,8 @@ interface Item {
 
 /** Most jobs built and sent in one turn of the event loop: the event-loop bound of issue 18. */
 export const ADD_BULK_CHUNK = 100
+/** From this many jobs a chunk goes as one `addBulk`, below as one `add` per job (see writeShard). */
+export const ADD_BULK_FROM = 16
 
 /** Resolves on the next turn of the event loop (after pending I/O callbacks). */
 function nextTurn(): Promise<void> {
@@ -215,24 +217,27 @@ export async function writeShard(
     // flush of 500 events costs one round trip, not five. A failure part-way answers 503: the chunks
     // already stored are found by job id on the retry (one job each while waiting).
     //
-    // One `add` per job rather than `addBulk`: the commands are the same (an `addBulk` is a pipeline,
-    // not a MULTI), but ioredis builds each pipeline by copying every script BullMQ defined (64) onto
-    // it, about 60 µs per flush; the adds of a chunk still leave in one socket write (`corked`).
+    // A small chunk goes as one `add` per job, a bigger one as one `addBulk`: the commands are the same
+    // (an `addBulk` is a pipeline, not a MULTI), but ioredis builds each pipeline by copying every
+    // script BullMQ defined (64) onto it, about 60 µs, which a flush of a few browser events would pay
+    // on its own, while `addBulk` is cheaper per job from a dozen or so jobs on (ADD_BULK_FROM). Either
+    // way the chunk's commands leave in one socket write (`corked`).
     let failure: { error: unknown } | undefined
     const chunks: Array<Promise<void>> = []
     for (let from = 0; from < toEnqueue.length; from += ADD_BULK_CHUNK) {
       if (from > 0) await nextTurn()
       const chunk = toEnqueue.slice(from, from + ADD_BULK_CHUNK)
       const last = from + ADD_BULK_CHUNK >= toEnqueue.length
+      const jobs = chunk.map(({ event, jobId, tenantId, receivedAt }) => {
+        const data: EventJobData = { tenantId, event, receivedAt }
+        return { name: event.type, data, opts: { jobId } }
+      })
       const added = corked(
         connection,
-        () =>
-          Promise.all(
-            chunk.map(({ event, jobId, tenantId, receivedAt }) => {
-              const data: EventJobData = { tenantId, event, receivedAt }
-              return queue.add(event.type, data, { jobId })
-            }),
-          ),
+        (): Promise<unknown> =>
+          jobs.length >= ADD_BULK_FROM
+            ? queue.addBulk(jobs)
+            : Promise.all(jobs.map(job => queue.add(job.name, job.data, job.opts))),
         last ? commit : undefined,
       )
       // Settled at once (no rejection left unhandled while the next chunk is built).

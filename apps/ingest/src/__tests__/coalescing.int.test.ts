@@ -15,7 +15,7 @@ import type { Redis } from 'ioredis'
 import { UnavailableError } from '../errors'
 import { createIngestMetrics, type IngestMetrics } from '../metrics'
 import { EventProducer } from '../producer'
-import { COMMIT_LUA } from '../shard-writer'
+import { ADD_BULK_FROM, COMMIT_LUA } from '../shard-writer'
 import { memoryLogger } from './helpers'
 
 // Request coalescing (issue 20) on a real Redis: requests submitted within one INGEST_LINGER_MS
@@ -161,6 +161,18 @@ describe('coalescing producer', () => {
     expect(await redis.pttl(lost)).toBeLessThanOrEqual(60_000)
     await job.remove()
     await redis.del(stored, lost)
+  }, 30_000)
+
+  it('answers 503 when an addBulk-sized chunk fails, and stores it whole on the retry', async () => {
+    await redis.set(`${queues.of(1).prefix}:events:id`, 'not a number')
+    const events = Array.from({ length: ADD_BULK_FROM + 4 }, () => track(1))
+    await expect(producer.enqueue('acme', events, receivedAt)).rejects.toBeInstanceOf(UnavailableError)
+    const ids = events.map(e => eventJobId('acme', e.messageId))
+    expect(await jobIds(1)).toEqual(expect.not.arrayContaining([ids[0]]))
+    await redis.del(`${queues.of(1).prefix}:events:id`)
+    const retry = await producer.enqueue('acme', events, receivedAt)
+    expect(retry.accepted).toHaveLength(events.length)
+    expect(await jobIds(1)).toEqual(expect.arrayContaining(ids))
   }, 30_000)
 
   it('answers 503 only to the requests whose shard flush failed; nothing is stored twice', async () => {
