@@ -68,7 +68,7 @@ export function createIngestMetrics(registry: Registry = new Registry()): Ingest
     }),
     flushRequests: new Histogram({
       name: 'ucd_ingest_flush_requests',
-      help: 'Requests whose events one Redis flush (reserve, addBulk, commit on one shard) carried: above 1 when INGEST_LINGER_MS gathers concurrent requests',
+      help: 'Requests whose events one Redis flush (reserve, then adds and commit, on one shard) carried: above 1 when INGEST_LINGER_MS gathers concurrent requests',
       buckets: [1, 2, 5, 10, 20, 50, 100, 200],
       registers: [registry],
     }),

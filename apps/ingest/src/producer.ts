@@ -48,8 +48,9 @@ export interface EventProducerOptions {
  * ingest starts, and answers 503, while Redis is down.
  *
  * A request's events are split by shard. Per shard, a coalescer gathers the events of concurrent
- * requests for up to INGEST_LINGER_MS and writes them with one reserve script, one `addBulk` and one
- * commit script (`writeShard`: all keys of a flush are under the shard's hash tag, so one slot). A
+ * requests for up to INGEST_LINGER_MS and writes them in two round trips, one reserve script and then
+ * the adds with the commit script in one socket write (`writeShard`: all keys of a flush are under the
+ * shard's hash tag, so one slot). A
  * request is answered once every one of its shards' flushes is acknowledged; if one fails it gets 503
  * (events of other shards may then be stored: the retry finds them committed, as duplicates).
  */
