@@ -197,6 +197,11 @@ export interface LingerSection {
   trackConnections: number
   /** INGEST_LINGER_MS of the "linger on" runs (absent in results from before it was recorded: 1). */
   lingerOnMs?: number
+  /**
+   * Events/s of each round of the linger-on runs and their ceilings, measured alternately (the median
+   * round of each is the one shown); absent in results from before the rounds.
+   */
+  rounds?: { track: number[]; trackCeiling: number[]; batch: number[]; batchCeiling: number[] }
   track: {
     lingerOn: HttpRun
     lingerOff: HttpRun

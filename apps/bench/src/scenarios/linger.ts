@@ -6,7 +6,7 @@ import type { AddBulkRun, HttpRun, LingerSection } from '../results'
 import { formatBytes, formatCount, formatMs, formatRatio, ratio, round } from '../stats'
 import type { Table } from '../table'
 import { BodyFactory } from '../workload'
-import { addBulkLoop, drive } from './ingest'
+import { addBulkLoop, drive, median } from './ingest'
 
 // Issue 20: the single-event route as browsers use it (100 concurrent connections), with request
 // coalescing (INGEST_LINGER_MS=2, the default) and without (0), next to a bare Fastify route doing one
@@ -113,33 +113,53 @@ async function eventLoopDelay(ctx: BenchContext): Promise<LingerSection['eventLo
 }
 
 export async function runLingerSection(ctx: BenchContext): Promise<LingerSection> {
-  const { warmupSeconds, ingestSeconds, users } = ctx.settings
+  const { warmupSeconds, ingestSeconds, ingestRounds, users } = ctx.settings
   const timestamp = new Date().toISOString()
   const ctx100 = withConnections(ctx, TRACK_CONNECTIONS)
   const track = { route: '/v1/track', eventsPerRequest: 1, tag: 't' } as const
   const batch = { route: '/v1/batch', eventsPerRequest: 100, tag: 'b' } as const
 
-  const runs: Record<string, HttpRun> = {}
-  for (const [name, linger] of [
-    ['lingerOn', LINGER_ON_MS],
-    ['lingerOff', '0'],
-  ] as const) {
+  // Linger on: /v1/track and /v1/batch each next to its addBulk ceiling, in alternating rounds (median
+  // shown), as the ingest section does: this machine's speed drifts by a fifth over a minute, and a
+  // ceiling measured a minute after its ingest run made the ratio a coin toss.
+  await ctx.flush()
+  ctx.log(
+    `linger: ingest /v1/track (${TRACK_CONNECTIONS} connections) and /v1/batch, INGEST_LINGER_MS=${LINGER_ON_MS}, ` +
+      `alternating with their addBulk ceilings, ${ingestRounds} round(s)`,
+  )
+  const ingestOn = await startIngest(ctx, { INGEST_LINGER_MS: LINGER_ON_MS, INGEST_METRICS_PORT: '0' })
+  const trackBodies = new BodyFactory(`l${LINGER_ON_MS}`, users, timestamp)
+  const batchBodies = new BodyFactory('lb', users, timestamp)
+  await drive(ctx100, 'ingest', ingestOn, track, trackBodies, warmupSeconds)
+  await drive(ctx, 'ingest', ingestOn, batch, batchBodies, warmupSeconds)
+  const trackRuns: HttpRun[] = []
+  const trackCeilings: AddBulkRun[] = []
+  const batchRuns: HttpRun[] = []
+  const batchCeilings: AddBulkRun[] = []
+  for (let i = 0; i < ingestRounds; i += 1) {
     await ctx.flush()
-    ctx.log(`linger: ingest /v1/track, ${TRACK_CONNECTIONS} connections, INGEST_LINGER_MS=${linger}`)
-    const ingest = await startIngest(ctx, { INGEST_LINGER_MS: linger, INGEST_METRICS_PORT: '0' })
-    const bodies = new BodyFactory(`l${linger}`, users, timestamp)
-    await drive(ctx100, 'ingest', ingest, track, bodies, warmupSeconds)
+    trackRuns.push(await drive(ctx100, 'ingest', ingestOn, track, trackBodies, ingestSeconds))
     await ctx.flush()
-    runs[name] = await drive(ctx100, 'ingest', ingest, track, bodies, ingestSeconds)
-    if (linger === LINGER_ON_MS) {
-      await ctx.flush()
-      const batchBodies = new BodyFactory('lb', users, timestamp)
-      await drive(ctx, 'ingest', ingest, batch, batchBodies, warmupSeconds)
-      await ctx.flush()
-      runs.batch = await drive(ctx, 'ingest', ingest, batch, batchBodies, ingestSeconds)
-    }
-    await ingest.child.stop(20_000)
+    trackCeilings.push((await addBulkLoop(ctx100, track, `lc1-${i}`)).run)
+    await ctx.flush()
+    batchRuns.push(await drive(ctx, 'ingest', ingestOn, batch, batchBodies, ingestSeconds))
+    await ctx.flush()
+    batchCeilings.push((await addBulkLoop(ctx, batch, `lc100-${i}`)).run)
   }
+  await ingestOn.child.stop(20_000)
+  const lingerOn = median(trackRuns)
+  const batchRun = median(batchRuns)
+  const trackCeiling = median(trackCeilings)
+  const batchCeiling = median(batchCeilings)
+
+  await ctx.flush()
+  ctx.log(`linger: ingest /v1/track, ${TRACK_CONNECTIONS} connections, INGEST_LINGER_MS=0`)
+  const ingestOff = await startIngest(ctx, { INGEST_LINGER_MS: '0', INGEST_METRICS_PORT: '0' })
+  const offBodies = new BodyFactory('l0', users, timestamp)
+  await drive(ctx100, 'ingest', ingestOff, track, offBodies, warmupSeconds)
+  await ctx.flush()
+  const lingerOff = await drive(ctx100, 'ingest', ingestOff, track, offBodies, ingestSeconds)
+  await ingestOff.child.stop(20_000)
 
   await ctx.flush()
   ctx.log(`linger: bare Fastify route doing addBulk(1 job) per request, ${TRACK_CONNECTIONS} connections`)
@@ -159,10 +179,6 @@ export async function runLingerSection(ctx: BenchContext): Promise<LingerSection
   const bareRoute = await drive(ctx100, 'bare-fastify', bare, track, bareBodies, ingestSeconds)
   await bare.child.stop()
 
-  await ctx.flush()
-  const trackCeiling: AddBulkRun = (await addBulkLoop(ctx100, track, 'lc1')).run
-  await ctx.flush()
-  const batchCeiling: AddBulkRun = (await addBulkLoop(ctx, batch, 'lc100')).run
   await ctx.flush()
   const offeredPerSec = Math.round(trackCeiling.eventsPerSec * OPEN_LOOP_SHARE)
   const openLoop: Record<string, HttpRun> = {}
@@ -188,28 +204,36 @@ export async function runLingerSection(ctx: BenchContext): Promise<LingerSection
   await ctx.flush()
 
   const pct = (a: number, b: number): number => (b > 0 ? round((100 * a) / b, 1) : 0)
+  const eventsPerSec = (list: ReadonlyArray<{ eventsPerSec: number }>): number[] =>
+    list.map(r => Math.round(r.eventsPerSec))
   const section: LingerSection = {
     trackConnections: TRACK_CONNECTIONS,
     lingerOnMs: Number(LINGER_ON_MS),
+    rounds: {
+      track: eventsPerSec(trackRuns),
+      trackCeiling: eventsPerSec(trackCeilings),
+      batch: eventsPerSec(batchRuns),
+      batchCeiling: eventsPerSec(batchCeilings),
+    },
     track: {
-      lingerOn: runs.lingerOn!,
-      lingerOff: runs.lingerOff!,
+      lingerOn,
+      lingerOff,
       bareAddBulkRoute: bareRoute,
       addBulkCeiling: trackCeiling,
-      lingerOnPctOfCeiling: pct(runs.lingerOn!.eventsPerSec, trackCeiling.eventsPerSec),
-      lingerOffPctOfCeiling: pct(runs.lingerOff!.eventsPerSec, trackCeiling.eventsPerSec),
+      lingerOnPctOfCeiling: pct(lingerOn.eventsPerSec, trackCeiling.eventsPerSec),
+      lingerOffPctOfCeiling: pct(lingerOff.eventsPerSec, trackCeiling.eventsPerSec),
       openLoop: { offeredPerSec, lingerOn: openLoop.lingerOn!, lingerOff: openLoop.lingerOff! },
     },
     batch: {
-      ingest: runs.batch!,
+      ingest: batchRun,
       addBulkCeiling: batchCeiling,
-      pctOfCeiling: pct(runs.batch!.eventsPerSec, batchCeiling.eventsPerSec),
+      pctOfCeiling: pct(batchRun.eventsPerSec, batchCeiling.eventsPerSec),
     },
     eventLoop,
   }
   ctx.log(
     `linger: /v1/track ${section.track.lingerOnPctOfCeiling} % of the addBulk ceiling with linger ` +
-      `(${section.track.lingerOffPctOfCeiling} % without), p99 ${runs.lingerOn!.latencyP99Ms} ms saturated, ` +
+      `(${section.track.lingerOffPctOfCeiling} % without), p99 ${lingerOn.latencyP99Ms} ms saturated, ` +
       `${openLoop.lingerOn!.latencyP99Ms} ms in the open loop at ${offeredPerSec}/s; ` +
       `/v1/batch ${section.batch.pctOfCeiling} %`,
   )
@@ -263,6 +287,15 @@ export function lingerTable(section: LingerSection | undefined): Table | undefin
         `mean latency is ${section.trackConnections} / throughput, so p99 < 20 ms there needs far more than the ` +
         'throughput target. open loop: the same connections at a fixed total rate of ' +
         `${OPEN_LOOP_SHARE * 100} % of the addBulk(1) ceiling of this run (how browsers send).`,
+      ...(section.rounds === undefined
+        ? []
+        : [
+            `linger-on events/s by round, each next to its ceiling (median shown): /v1/track ` +
+              `${section.rounds.track.map(formatCount).join(', ')} vs addBulk(1) ` +
+              `${section.rounds.trackCeiling.map(formatCount).join(', ')}; /v1/batch ` +
+              `${section.rounds.batch.map(formatCount).join(', ')} vs addBulk(100) ` +
+              `${section.rounds.batchCeiling.map(formatCount).join(', ')}`,
+          ]),
       `event-loop delay while taking ${section.eventLoop.batches} batches of ${section.eventLoop.items} items ` +
         `(${formatBytes(section.eventLoop.bodyBytes)}): max ${formatMs(section.eventLoop.maxDelayMs)} ms` +
         (section.eventLoop.firstBatchDelayMs === undefined
