@@ -50,7 +50,7 @@ function cpuMeter(ctx: BenchContext, pid: number) {
 }
 
 /** The median round by events/s. */
-export function median<T extends { eventsPerSec: number }>(runs: readonly T[]): T {
+function median<T extends { eventsPerSec: number }>(runs: readonly T[]): T {
   const pick = medianBy(runs, r => r.eventsPerSec)
   if (pick === undefined) throw new Error('no runs')
   return pick

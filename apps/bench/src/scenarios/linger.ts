@@ -3,10 +3,10 @@ import { freePort } from '@ucd/testing'
 import { WRITE_KEY, type BenchContext } from '../context'
 import { startHttp } from '../procs'
 import type { AddBulkRun, HttpRun, LingerSection } from '../results'
-import { formatBytes, formatCount, formatMs, formatRatio, ratio, round } from '../stats'
+import { formatBytes, formatCount, formatMs, formatRatio, medianBy, ratio, round } from '../stats'
 import type { Table } from '../table'
 import { BodyFactory } from '../workload'
-import { addBulkLoop, drive, median } from './ingest'
+import { addBulkLoop, drive } from './ingest'
 
 // Issue 20: the single-event route as browsers use it (100 concurrent connections), with request
 // coalescing (INGEST_LINGER_MS=2, the default) and without (0), next to a bare Fastify route doing one
@@ -30,6 +30,19 @@ const MAX_BATCHES = 20
 const headers = {
   authorization: `Basic ${Buffer.from(`${WRITE_KEY}:`).toString('base64')}`,
   'content-type': 'application/json',
+}
+
+/** The (run, ceiling) pair of the round whose run / ceiling ratio is the median of the rounds. */
+export function medianPair<R extends { eventsPerSec: number }, C extends { eventsPerSec: number }>(
+  runs: readonly R[],
+  ceilings: readonly C[],
+): [R, C] {
+  const rounds = runs.map((run, i) => ({ run, ceiling: ceilings[i]! }))
+  const pick = medianBy(rounds, r =>
+    r.ceiling.eventsPerSec > 0 ? r.run.eventsPerSec / r.ceiling.eventsPerSec : 0,
+  )
+  if (pick === undefined) throw new Error('no rounds')
+  return [pick.run, pick.ceiling]
 }
 
 /** A context whose autocannon connections / addBulk loops are `connections`. */
@@ -147,10 +160,10 @@ export async function runLingerSection(ctx: BenchContext): Promise<LingerSection
     batchCeilings.push((await addBulkLoop(ctx, batch, `lc100-${i}`)).run)
   }
   await ingestOn.child.stop(20_000)
-  const lingerOn = median(trackRuns)
-  const batchRun = median(batchRuns)
-  const trackCeiling = median(trackCeilings)
-  const batchCeiling = median(batchCeilings)
+  // Shown: the round whose ratio to its own ceiling is the median (a run and its ceiling measured a few
+  // seconds apart), not a median run next to a median ceiling from another minute.
+  const [lingerOn, trackCeiling] = medianPair(trackRuns, trackCeilings)
+  const [batchRun, batchCeiling] = medianPair(batchRuns, batchCeilings)
 
   await ctx.flush()
   ctx.log(`linger: ingest /v1/track, ${TRACK_CONNECTIONS} connections, INGEST_LINGER_MS=0`)
@@ -290,7 +303,7 @@ export function lingerTable(section: LingerSection | undefined): Table | undefin
       ...(section.rounds === undefined
         ? []
         : [
-            `linger-on events/s by round, each next to its ceiling (median shown): /v1/track ` +
+            `linger-on events/s by round, each next to its ceiling (shown: the round of the median ratio): /v1/track ` +
               `${section.rounds.track.map(formatCount).join(', ')} vs addBulk(1) ` +
               `${section.rounds.trackCeiling.map(formatCount).join(', ')}; /v1/batch ` +
               `${section.rounds.batch.map(formatCount).join(', ')} vs addBulk(100) ` +
