@@ -38,7 +38,11 @@ afterEach(async () => {
 afterAll(async () => {
   await connection.quit()
   await sim.close()
-  await cleanupPrefix(testRedisUrl(), prefix)
+  // The runs use their own queue prefixes (`-tracks`, `-pages`): their keys (identity cache entries
+  // with a day's TTL among them) are not under `prefix:`.
+  for (const queuePrefix of [prefix, `${prefix}-tracks`, `${prefix}-pages`]) {
+    await cleanupPrefix(testRedisUrl(), queuePrefix)
+  }
 })
 
 async function startWorker(queuePrefix: string): Promise<AppProcess> {
