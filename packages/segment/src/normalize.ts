@@ -60,6 +60,48 @@ function jsonBytes(value: unknown): number {
   }
 }
 
+/**
+ * True when the JSON of `value` is surely at most `budget` UTF-8 bytes, by an upper bound that
+ * serialises nothing: a string or key counts 6 bytes per UTF-16 unit (a `\uXXXX` escape, the most one
+ * can take) plus its quotes, colon and comma, a number 25 (`-1.7976931348623157e+308` is 24), `true`,
+ * `false` and `null` 5, an array or object its brackets and commas. Only JSON's own kinds (plain objects,
+ * arrays, strings, numbers, booleans, null) are counted: anything else answers false, as does a bound
+ * past `budget` (it stops there); the caller then measures exactly. Iterative: hostile depth cannot blow
+ * the stack. A batch item of 1 KB bounds at a few KB in about a microsecond, where serialising it to
+ * measure it took several (5 % of a batch request's CPU in a profile).
+ */
+export function surelyFitsJson(value: unknown, budget: number): boolean {
+  let total = 0
+  const stack: unknown[] = [value]
+  while (stack.length > 0) {
+    const node = stack.pop()
+    if (typeof node === 'string') total += 2 + 6 * node.length
+    else if (typeof node === 'number') total += 25
+    else if (typeof node === 'boolean' || node === null) total += 5
+    else if (Array.isArray(node)) {
+      total += 2 + node.length
+      if (total > budget) return false
+      for (let i = 0; i < node.length; i += 1) stack.push(node[i])
+    } else if (typeof node === 'object' && isPlainRecord(node)) {
+      total += 2
+      for (const key in node) {
+        if (!Object.prototype.hasOwnProperty.call(node, key)) continue
+        total += 4 + 6 * key.length
+        if (total > budget) return false
+        stack.push(node[key])
+      }
+    } else return false
+    if (total > budget) return false
+  }
+  return true
+}
+
+/** A plain object (what JSON.parse makes): no prototype but Object's or none, so no `toJSON`. */
+function isPlainRecord(value: object): value is Record<string, unknown> {
+  const proto: unknown = Object.getPrototypeOf(value)
+  return proto === Object.prototype || proto === null
+}
+
 /** An identifier: strings as sent (blank = missing), finite numbers as strings. */
 function readId(raw: JsonObject, field: string, issues: ValidationIssue[]): string | undefined {
   const value = raw[field]
@@ -170,7 +212,9 @@ export function normalizeEvent(raw: unknown, ctx: NormalizeContext): NormalizeRe
   // The limit holds for the event as enqueued: a batch's context and integrations count in every item.
   const batchBytes = ctx.batch?.bytes ?? 0
   const surelyFits =
-    ctx.sourceBytes !== undefined && ctx.sourceBytes * SERIALISED_GROWTH + batchBytes <= MAX_EVENT_BYTES
+    ctx.sourceBytes !== undefined
+      ? ctx.sourceBytes * SERIALISED_GROWTH + batchBytes <= MAX_EVENT_BYTES
+      : surelyFitsJson(raw, MAX_EVENT_BYTES - batchBytes)
   const bytes = surelyFits ? 0 : jsonBytes(raw) + batchBytes
   if (bytes > MAX_EVENT_BYTES) {
     const what = batchBytes > 0 ? "event with the batch's context and integrations" : 'event'
