@@ -1,6 +1,6 @@
 import type { FastifyBaseLogger, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
-import type { EventOutcome, IngestMetrics } from '../metrics'
+import type { IngestMetrics } from '../metrics'
 import { ingestRouteOf } from '../request-state'
 
 export interface RequestLogOptions {
@@ -16,21 +16,40 @@ type StatusClass = '2xx' | '3xx' | '4xx' | '5xx'
 const statusClass = (status: number): StatusClass =>
   status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx'
 
-/** What the ingest answered since the last summary line. */
-class Tally {
-  requests: Partial<Record<StatusClass, number>> = {}
-  events: Partial<Record<EventOutcome, number>> = {}
-  total = 0
+interface Totals {
+  /** Ingest requests answered, by status class. */
+  requests: Record<string, number>
+  /** Their events, by outcome. */
+  events: Record<string, number>
+}
 
-  add(status: number, outcome: Record<EventOutcome, number> | undefined): void {
-    const cls = statusClass(status)
-    this.requests[cls] = (this.requests[cls] ?? 0) + 1
-    this.total += 1
-    if (outcome === undefined) return
-    for (const name of Object.keys(outcome) as EventOutcome[]) {
-      if (outcome[name] > 0) this.events[name] = (this.events[name] ?? 0) + outcome[name]
-    }
+/**
+ * What the summary line reports, read off the counters every answer already goes into
+ * (`ucd_ingest_requests_total` of the ingest routes, `ucd_ingest_events_total`): nothing is counted
+ * twice on the request path.
+ */
+async function totals(metrics: IngestMetrics): Promise<Totals> {
+  const requests: Record<string, number> = {}
+  for (const { labels, value } of (await metrics.requests.get()).values) {
+    if (!String(labels.route).startsWith('/v1/')) continue
+    const cls = statusClass(Number(labels.status))
+    requests[cls] = (requests[cls] ?? 0) + value
   }
+  const events: Record<string, number> = {}
+  for (const { labels, value } of (await metrics.events.get()).values) {
+    const outcome = String(labels.outcome)
+    events[outcome] = (events[outcome] ?? 0) + value
+  }
+  return { requests, events }
+}
+
+/** The counts of `now` above those of `before`, without the ones that did not move. */
+function since(now: Record<string, number>, before: Record<string, number>): Record<string, number> {
+  const moved: Record<string, number> = {}
+  for (const [key, value] of Object.entries(now)) {
+    if (value > (before[key] ?? 0)) moved[key] = value - (before[key] ?? 0)
+  }
+  return moved
 }
 
 /**
@@ -48,22 +67,27 @@ const requestLog: FastifyPluginCallback<RequestLogOptions> = (app, options, done
   const log = app.log
   // pino's levelVal: debug is 20; the level can change at run time, so it is read per request.
   const debugEnabled = (): boolean => (log as FastifyBaseLogger & { levelVal: number }).levelVal <= 20
-  let tally = new Tally()
-  let since = Date.now()
-  const summarize = (): void => {
-    if (tally.total === 0) return
-    const { requests, events } = tally
-    const now = Date.now()
-    log.info({ seconds: Math.round((now - since) / 1000), requests, events }, 'requests answered')
-    tally = new Tally()
-    since = now
+  let last: Totals = { requests: {}, events: {} }
+  let lastAt = Date.now()
+  const summarize = async (): Promise<void> => {
+    const now = await totals(metrics)
+    const requests = since(now.requests, last.requests)
+    if (Object.keys(requests).length === 0) return
+    const at = Date.now()
+    const events = since(now.events, last.events)
+    log.info({ seconds: Math.round((at - lastAt) / 1000), requests, events }, 'requests answered')
+    last = now
+    lastAt = at
   }
-  const timer = setInterval(summarize, options.summaryIntervalMs ?? REQUEST_SUMMARY_INTERVAL_MS)
+  const failed = (error: unknown): void => log.warn({ err: error }, 'could not write the requests summary')
+  const timer = setInterval(
+    () => void summarize().catch(failed),
+    options.summaryIntervalMs ?? REQUEST_SUMMARY_INTERVAL_MS,
+  )
   timer.unref()
-  app.addHook('onClose', (_app, next) => {
+  app.addHook('onClose', async () => {
     clearInterval(timer)
-    summarize()
-    next()
+    await summarize().catch(failed)
   })
 
   app.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, next) => {
@@ -76,7 +100,6 @@ const requestLog: FastifyPluginCallback<RequestLogOptions> = (app, options, done
       return
     }
     const state = request.ingest
-    tally.add(status, state?.outcome)
     const level = status >= 400 ? 'info' : 'debug'
     if (status >= 400 || debugEnabled()) {
       log[level](
