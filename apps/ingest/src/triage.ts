@@ -77,8 +77,6 @@ export interface TriageContext {
   deliveredTypes?: ReadonlySet<EventType>
   /** INGEST_MAX_BATCH_ITEMS: more items in a batch (or webhook array) answers 400. */
   maxBatchItems?: number
-  /** Bytes of the body's JSON text (normalizeEvent then skips measuring a single event that surely fits). */
-  sourceBytes?: number
 }
 
 /** 400 when a batch holds more items than allowed, checked before any item is looked at. */
@@ -148,18 +146,12 @@ export async function triageBody(
       receivedAt: context.receivedAt,
       newMessageId: context.newMessageId,
       requestIp: context.requestIp,
-      sourceBytes: context.sourceBytes,
       routeType: route.type,
       clientPath: route.client,
     })
     return sortResults([result], [body], context.deliveredTypes ?? DELIVERED, route.type)
   }
-  const {
-    deliveredTypes = DELIVERED,
-    maxBatchItems = DEFAULT_MAX_BATCH_ITEMS,
-    sourceBytes: _single,
-    ...normalizeCtx
-  } = context
+  const { deliveredTypes = DELIVERED, maxBatchItems = DEFAULT_MAX_BATCH_ITEMS, ...normalizeCtx } = context
   const sort = (results: readonly NormalizeResult[], items: readonly unknown[], fallbackType?: string) =>
     sortResults(results, items, deliveredTypes, fallbackType)
   switch (route.kind) {

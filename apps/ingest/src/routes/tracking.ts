@@ -135,7 +135,6 @@ export const trackingRoutes: FastifyPluginCallback<TrackingOptions> = (app, opti
         requestIp: request.ip,
         maxBatchItems: options.maxBatchItems,
         deliveredTypes: deliveredTypesOf(tenant),
-        sourceBytes: state.bytes,
       })
     } catch (error) {
       if (error instanceof IngestHttpError) throw error
