@@ -25,11 +25,14 @@ export interface EventProducerOptions {
   prefix: string
   /** QUEUE_SHARDS: events go to shard `shardOf(tenant, userId ?? anonymousId)`; 1 keeps the unsharded keys. */
   shards?: number
-  /** Bound on each Redis command; the whole enqueue of a request is bounded by twice this (plus the linger). */
+  /** Bound on each Redis command; the whole enqueue of a request is bounded by twice this (plus the wait for the end of the event-loop turn). */
   commandTimeoutMs: number
   /** messageId dedupe window; 0 turns dedupe off. */
   dedupeWindowMs: number
-  /** INGEST_LINGER_MS: how long concurrent requests' events are gathered into one flush; 0 = no gathering. */
+  /**
+   * INGEST_LINGER_MS: above 0, concurrent requests' events are gathered into one flush per shard (until
+   * the event-loop turn that read them ends, see Coalescer); 0 = no gathering.
+   */
   lingerMs?: number
   /** INGEST_LINGER_MAX_EVENTS: a flush starts at once when this many events wait for a shard. */
   lingerMaxEvents?: number
@@ -48,7 +51,7 @@ export interface EventProducerOptions {
  * ingest starts, and answers 503, while Redis is down.
  *
  * A request's events are split by shard. Per shard, a coalescer gathers the events of concurrent
- * requests for up to INGEST_LINGER_MS and writes them in two round trips, one reserve script and then
+ * requests read in one turn of the event loop (INGEST_LINGER_MS above 0) and writes them in two round trips, one reserve script and then
  * the adds with the commit script in one socket write (`writeShard`: all keys of a flush are under the
  * shard's hash tag, so one slot). A
  * request is answered once every one of its shards' flushes is acknowledged; if one fails it gets 503
@@ -149,7 +152,7 @@ export class EventProducer implements IngestProducer {
     const started = process.hrtime.bigint()
     try {
       // Each shard's flush is bounded by twice the command timeout (`bounded`), so the whole enqueue
-      // is by that plus the linger: no timer per request.
+      // is by that plus the wait for the end of the turn: no timer per request.
       const result = await this.submit(tenantId, events, receivedAt)
       this.observe(started, 'ok')
       return result
@@ -262,7 +265,7 @@ export class EventProducer implements IngestProducer {
             background: work => this.track(work),
           }
           return new Coalescer<ShardRequest, EnqueueResult>({
-            lingerMs: this.options.lingerMs ?? 0,
+            gather: (this.options.lingerMs ?? 0) > 0,
             maxItems: this.options.lingerMaxEvents ?? 500,
             size: request => request.events.length,
             flush: requests => this.bounded(writeShard(writer, requests)),
