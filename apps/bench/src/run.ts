@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { startRedisServer, type RedisServerHandle } from '@ucd/testing'
+import { INGEST_NODE_FLAGS } from '@ucd/ingest'
 import { Redis } from 'ioredis'
 import { BenchContext, MODES, loadSample, resolvePaths, type ModeSettings, type ProfiledApp } from './context'
 import { stopLoad } from './load'
@@ -165,14 +166,17 @@ async function runWithRedis(
   const redis = new Redis(redisServer.url, { maxRetriesPerRequest: 3 })
   try {
     if (options.profile.length > 0) mkdirSync(options.profileDir, { recursive: true })
-    const nodeArgs = (app: ProfiledApp): string[] =>
-      options.profile.includes(app)
+    // The ingest runs with the flags it is deployed with (INGEST_NODE_FLAGS), also for --apps-from.
+    const nodeArgs = (app: ProfiledApp): string[] => [
+      ...(app === 'ingest' ? INGEST_NODE_FLAGS : []),
+      ...(options.profile.includes(app)
         ? [
             '--cpu-prof',
             `--cpu-prof-dir=${options.profileDir}`,
             `--cpu-prof-name=${app}-${Date.now()}-\${pid}.cpuprofile`,
           ]
-        : []
+        : []),
+    ]
     const ctx = new BenchContext(
       settings,
       resolvePaths(options.appsFrom),

@@ -21,3 +21,4 @@ export {
 export type { IngestErrorCode } from './errors'
 export { writeKeyFromHeader, writeKeyFromBody } from './auth'
 export { MAX_JSON_DEPTH } from './body'
+export { INGEST_NODE_FLAGS } from './node-flags'

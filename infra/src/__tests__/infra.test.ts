@@ -6,6 +6,7 @@ import { join, posix } from 'node:path'
 import { describe, expect, it } from '@jest/globals'
 import { QueueKeys } from 'bullmq'
 import { SECRET_VARS, loadConfig, type AppName, type Config } from '@ucd/config'
+import { INGEST_NODE_FLAGS } from '@ucd/ingest'
 import { EVENTS_QUEUE } from '@ucd/queue'
 import { readRedisConf } from '@ucd/testing'
 import { parseAllDocuments } from 'yaml'
@@ -241,5 +242,38 @@ describe('Dockerfile (its runtime stage, line by line)', () => {
   it('has a HEALTHCHECK running the bundled node script', () => {
     expect(runtime.some(line => line.startsWith('HEALTHCHECK '))).toBe(true)
     expect(runtime).toContain('CMD ["node", "infra/docker/healthcheck.cjs"]')
+  })
+})
+
+describe('the ingest is started with its Node.js flags (INGEST_NODE_FLAGS) wherever it runs', () => {
+  const ingestCommand = ['node', ...INGEST_NODE_FLAGS, 'apps/ingest/dist/main.js']
+
+  it('the image: the Dockerfile command', () => {
+    const runtime = read('Dockerfile')
+      .split('\n')
+      .map(line => line.trim())
+    expect(runtime).toContain(`CMD ${JSON.stringify(ingestCommand).replace(/","/g, '", "')}`)
+  })
+
+  it('compose: the ingest services', () => {
+    const ingests = Object.entries(compose.services as Record<string, any>).filter(([name]) =>
+      name.startsWith('ingest'),
+    )
+    expect(ingests.length).toBeGreaterThan(0)
+    for (const [, service] of ingests) expect(service.command).toEqual(ingestCommand)
+  })
+
+  it('Kubernetes: the ingest Deployment', () => {
+    const container = deployment('ingest').spec.template.spec.containers[0]
+    expect(container.args).toEqual(ingestCommand)
+  })
+
+  it('the root and ingest package scripts', () => {
+    const scripts = (file: string): Record<string, string> =>
+      JSON.parse(readFileSync(join(REPO_ROOT, file), 'utf8')).scripts
+    expect(scripts('package.json').ingest).toBe(ingestCommand.join(' '))
+    expect(scripts('apps/ingest/package.json').start).toBe(
+      ['node', ...INGEST_NODE_FLAGS, 'dist/main.js'].join(' '),
+    )
   })
 })

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, relative } from 'node:path'
+import { INGEST_NODE_FLAGS } from '@ucd/ingest'
 import { httpOk, redactUrl, sleep } from '@ucd/testing'
 import { parseSimEnv } from '@ucd/usercom-sim'
 import { REPO_ROOT } from '../files'
@@ -249,11 +250,12 @@ export function startStack(options: StackOptions): StackHandle {
       app: string,
       appEnv: ChildSpec['env'],
       readyUrl: string,
+      nodeFlags: readonly string[] = [],
     ): Promise<void> => {
       const child = await supervisor.start({
         name,
         command: node,
-        args: [join(root, 'apps', app, 'dist', 'main.js')],
+        args: [...nodeFlags, join(root, 'apps', app, 'dist', 'main.js')],
         env: appEnv,
         cwd: root,
       })
@@ -263,7 +265,7 @@ export function startStack(options: StackOptions): StackHandle {
       await startApp('usercom-sim', 'usercom-sim', simEnv, `${simOrigin}/__sim/health`)
     }
     const ingestUrl = `http://${reachableHost(ingestHost)}:${ingestPort}`
-    await startApp('ingest', 'ingest', ingestEnv, `${ingestUrl}/health/ready`)
+    await startApp('ingest', 'ingest', ingestEnv, `${ingestUrl}/health/ready`, INGEST_NODE_FLAGS)
     const workers: StackInfo['workers'] = []
     for (const [index, workerEnv] of workerEnvs.entries()) {
       const name = `worker-${index + 1}`

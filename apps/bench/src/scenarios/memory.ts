@@ -1,4 +1,5 @@
 import { sleep } from '@ucd/testing'
+import { INGEST_NODE_FLAGS } from '@ucd/ingest'
 import { createDeadLetterQueue, createRedisConnection, waitUntilReady } from '@ucd/queue'
 import { SIM_API_KEY, WRITE_KEY, type BenchContext } from '../context'
 import { spawnHttp, waitUntil } from '../procs'
@@ -41,6 +42,7 @@ async function ingestEvents(ctx: BenchContext, dedupeMinutes: number, count: num
     port =>
       ctx.group.spawnNode('ingest-memory', ctx.paths.ingest, {
         env: ctx.ingestEnv(prefix, port, { DEDUPE_WINDOW_MINUTES: String(dedupeMinutes) }),
+        nodeArgs: INGEST_NODE_FLAGS,
       }),
     '/health/ready',
   )
