@@ -69,6 +69,14 @@ function templates(users: number, timestamp: string): Array<[string, string]> {
   })
 }
 
+/** The settings of a BodyFactory. */
+export interface BodyRecipe {
+  tag: string
+  users: number
+  timestamp: string
+  eventsPerBatch: number
+}
+
 /**
  * Request bodies with fresh messageIds: `batch()` is a /v1/batch body of `eventsPerBatch` events
  * (users in turn), `single()` one event for /v1/track.
@@ -80,10 +88,20 @@ export class BodyFactory {
   constructor(
     private readonly tag: string,
     private readonly users: number,
-    timestamp: string,
+    private readonly timestamp: string,
     private readonly eventsPerBatch = EVENTS_PER_BATCH,
   ) {
     this.parts = templates(users, timestamp)
+  }
+
+  /** What makes the same bodies in another process (a fresh factory: its sequence starts at 0). */
+  get recipe(): BodyRecipe {
+    return {
+      tag: this.tag,
+      users: this.users,
+      timestamp: this.timestamp,
+      eventsPerBatch: this.eventsPerBatch,
+    }
   }
 
   single(): string {

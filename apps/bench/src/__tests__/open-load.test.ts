@@ -2,6 +2,8 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { parseResponse, runOpenLoad } from '../open-load'
+import { runOpenLoadInProcess } from '../open-load-process'
+import { BodyFactory } from '../workload'
 
 describe('parseResponse', () => {
   it('finds a whole response by its Content-Length, and waits for the rest of one', () => {
@@ -20,12 +22,15 @@ describe('runOpenLoad', () => {
   let server: Server
   let url: string
   let bodies = 0
+  /** messageIds of the JSON bodies received (the tracks of runOpenLoadInProcess). */
+  const messageIds: string[] = []
   beforeAll(async () => {
     server = createServer((request, response) => {
       let body = ''
       request.on('data', (chunk: Buffer) => (body += chunk.toString()))
       request.on('end', () => {
         if (body === 'x'.repeat(10)) bodies += 1
+        else if (body.startsWith('{')) messageIds.push((JSON.parse(body) as { messageId: string }).messageId)
         const status = request.url === '/fail' ? 503 : 200
         response.writeHead(status, { 'content-type': 'application/json' }).end('{"success":true}')
       })
@@ -71,4 +76,32 @@ describe('runOpenLoad', () => {
     expect(result.durationS).toBeGreaterThanOrEqual(0.5)
     expect(measuringAt).toBeGreaterThanOrEqual(490)
   })
+
+  it('runs in a process of its own with the bodies of a BodyFactory recipe, and says when it measures', async () => {
+    const factory = new BodyFactory('pq', 3, '2026-12-07T10:00:00.000Z')
+    let measuring = 0
+    const result = await runOpenLoadInProcess(
+      {
+        url,
+        path: '/v1/track',
+        connections: 4,
+        durationS: 0.5,
+        overallRate: 100,
+        warmupS: 0.2,
+        headers: { 'content-type': 'application/json' },
+        bodies: factory.recipe,
+        batch: false,
+      },
+      () => (measuring += 1),
+    )
+    expect(measuring).toBe(1)
+    expect(result.non2xx + result.errors).toBe(0)
+    // About 50 due in the measured 0.5 s at 100/s; the warm-up's are sent but not counted.
+    expect(result.requests).toBeGreaterThan(20)
+    expect(result.requests).toBeLessThanOrEqual(60)
+    // The same bodies the factory makes here, fresh messageIds from the start of its sequence.
+    expect(messageIds.length).toBeGreaterThanOrEqual(result.requests)
+    expect(new Set(messageIds).size).toBe(messageIds.length)
+    expect(messageIds).toContain((JSON.parse(factory.single()) as { messageId: string }).messageId)
+  }, 20_000)
 })

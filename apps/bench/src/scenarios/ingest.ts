@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { z } from 'zod'
 import { WRITE_KEY, type BenchContext } from '../context'
 import { runLoad } from '../load'
-import { runOpenLoad } from '../open-load'
+import { runOpenLoadInProcess } from '../open-load-process'
 import { cpuTimeMs, peakRssBytes, startHttp, type Child } from '../procs'
 import type { AddBulkRun, CpuPerEvent, HttpRun, IngestComparison, IngestSection } from '../results'
 import { medianBy, round } from '../stats'
@@ -64,7 +64,8 @@ export async function drive(
   bodies: BodyFactory,
   durationS: number,
   /**
-   * An open loop (open-load.ts): `rate` requests/s due in total, after `warmupS` seconds at that rate on
+   * An open loop (open-load.ts, in a process of its own: open-load-process.ts): `rate` requests/s due in
+   * total, after `warmupS` seconds at that rate on
    * the same connections (not measured). Unset: each connection sends as soon as answered.
    */
   open?: { rate: number; warmupS: number },
@@ -76,14 +77,22 @@ export async function drive(
   const load = { url: server.origin, path: route.route, connections, headers, body, durationS }
   const result = await (open === undefined
     ? runLoad(load)
-    : runOpenLoad({
-        ...load,
-        overallRate: open.rate,
-        warmupS: open.warmupS,
-        onMeasuring: () => {
+    : runOpenLoadInProcess(
+        {
+          url: server.origin,
+          path: route.route,
+          connections,
+          durationS,
+          headers,
+          overallRate: open.rate,
+          warmupS: open.warmupS,
+          bodies: bodies.recipe,
+          batch: route.eventsPerRequest !== 1,
+        },
+        () => {
           meter = cpuMeter(ctx, server.child.pid)
         },
-      }))
+      ))
   const events = result.requests * route.eventsPerRequest
   const run: HttpRun = {
     target,
