@@ -80,9 +80,7 @@ interface Item {
 }
 
 /** Most jobs built and sent in one turn of the event loop: the event-loop bound of issue 18. */
-export const ADD_BULK_CHUNK = 100
-/** From this many jobs a chunk goes as one `addBulk`, below as one `add` per job (see writeShard). */
-export const ADD_BULK_FROM = 16
+export const ADD_CHUNK = 100
 
 /** Resolves on the next turn of the event loop (after pending I/O callbacks). */
 function nextTurn(): Promise<void> {
@@ -210,34 +208,32 @@ export async function writeShard(
   }
 
   try {
-    // At most ADD_BULK_CHUNK jobs per chunk: building and serialising a maximal batch's jobs in one go
+    // At most ADD_CHUNK jobs per chunk: building and serialising a maximal batch's jobs in one go
     // would hold the event loop (a 500-job addBulk held it 27-75 ms in a CPU profile, a 100-job chunk
     // a few ms). The chunks are built one per turn of the event loop (other requests are served between
     // them) but not waited for one by one: they go out back to back and are awaited together, so a
     // flush of 500 events costs one round trip, not five. A failure part-way answers 503: the chunks
     // already stored are found by job id on the retry (one job each while waiting).
     //
-    // A small chunk goes as one `add` per job, a bigger one as one `addBulk`: the commands are the same
-    // (an `addBulk` is a pipeline, not a MULTI), but ioredis builds each pipeline by copying every
-    // script BullMQ defined (64) onto it, about 60 µs, which a flush of a few browser events would pay
-    // on its own, while `addBulk` is cheaper per job from a dozen or so jobs on (ADD_BULK_FROM). Either
-    // way the chunk's commands leave in one socket write (`corked`).
+    // Each job is one `add`, never an `addBulk`: the commands are the same (an `addBulk` is a pipeline,
+    // not a MULTI) and the chunk's commands leave in one socket write either way (`corked`), but ioredis
+    // builds each pipeline by copying every script BullMQ defined (64) onto it, and a pipeline holds
+    // all its commands until the last answer. Measured in the ingest (apps/ingest README, "Performance
+    // (issue 20)", third round): with `addBulk` from 16 jobs on, less CPU neither for browser events
+    // nor for 100-event batches, and more garbage promoted to the old generation.
     let failure: { error: unknown } | undefined
     const chunks: Array<Promise<void>> = []
-    for (let from = 0; from < toEnqueue.length; from += ADD_BULK_CHUNK) {
+    for (let from = 0; from < toEnqueue.length; from += ADD_CHUNK) {
       if (from > 0) await nextTurn()
-      const chunk = toEnqueue.slice(from, from + ADD_BULK_CHUNK)
-      const last = from + ADD_BULK_CHUNK >= toEnqueue.length
+      const chunk = toEnqueue.slice(from, from + ADD_CHUNK)
+      const last = from + ADD_CHUNK >= toEnqueue.length
       const jobs = chunk.map(({ event, jobId, tenantId, receivedAt }) => {
         const data: EventJobData = { tenantId, event, receivedAt }
         return { name: event.type, data, opts: { jobId } }
       })
       const added = corked(
         connection,
-        (): Promise<unknown> =>
-          jobs.length >= ADD_BULK_FROM
-            ? queue.addBulk(jobs)
-            : Promise.all(jobs.map(job => queue.add(job.name, job.data, job.opts))),
+        (): Promise<unknown> => Promise.all(jobs.map(job => queue.add(job.name, job.data, job.opts))),
         last ? commit : undefined,
       )
       // Settled at once (no rejection left unhandled while the next chunk is built).

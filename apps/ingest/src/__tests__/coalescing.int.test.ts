@@ -15,7 +15,7 @@ import type { Redis } from 'ioredis'
 import { UnavailableError } from '../errors'
 import { createIngestMetrics, type IngestMetrics } from '../metrics'
 import { EventProducer } from '../producer'
-import { ADD_BULK_FROM, COMMIT_LUA } from '../shard-writer'
+import { ADD_CHUNK, COMMIT_LUA } from '../shard-writer'
 import { memoryLogger } from './helpers'
 
 // Request coalescing (issue 20) on a real Redis: requests submitted within one INGEST_LINGER_MS
@@ -163,9 +163,9 @@ describe('coalescing producer', () => {
     await redis.del(stored, lost)
   }, 30_000)
 
-  it('answers 503 when an addBulk-sized chunk fails, and stores it whole on the retry', async () => {
+  it('answers 503 when a flush of more than one chunk fails, and stores it whole on the retry', async () => {
     await redis.set(`${queues.of(1).prefix}:events:id`, 'not a number')
-    const events = Array.from({ length: ADD_BULK_FROM + 4 }, () => track(1))
+    const events = Array.from({ length: ADD_CHUNK + 4 }, () => track(1))
     await expect(producer.enqueue('acme', events, receivedAt)).rejects.toBeInstanceOf(UnavailableError)
     const ids = events.map(e => eventJobId('acme', e.messageId))
     expect(await jobIds(1)).toEqual(expect.not.arrayContaining([ids[0]]))
