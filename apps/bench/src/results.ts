@@ -217,7 +217,13 @@ export interface LingerSection {
      * browser sees below saturation; in the closed loop above it is 100 / throughput (Little's law).
      * Absent in results written before it was measured.
      */
-    openLoop?: { offeredPerSec: number; lingerOn: HttpRun; lingerOff: HttpRun }
+    openLoop?: {
+      offeredPerSec: number
+      /** Seconds sent at that rate to the fresh ingest before the measured window (absent in older results). */
+      warmupS?: number
+      lingerOn: HttpRun
+      lingerOff: HttpRun
+    }
   }
   batch: { ingest: HttpRun; addBulkCeiling: AddBulkRun; pctOfCeiling: number }
   /**
