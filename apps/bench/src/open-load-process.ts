@@ -4,7 +4,7 @@ import { z } from 'zod'
 import { exitWithParent, fail, parseArgs } from './bare/common'
 import type { LoadResult } from './load'
 import { runOpenLoad } from './open-load'
-import { BodyFactory, type BodyRecipe } from './workload'
+import { BodyFactory, BodyRecipeSchema } from './workload'
 
 // The open-loop load generator (open-load.ts) in a process of its own, started for one run: a fresh
 // heap, so that its own garbage collection is not counted as the server's latency. Run inside the bench
@@ -20,12 +20,7 @@ const ArgsSchema = z.object({
   overallRate: z.number().positive(),
   warmupS: z.number().nonnegative(),
   headers: z.record(z.string(), z.string()),
-  bodies: z.object({
-    tag: z.string(),
-    users: z.number().int().positive(),
-    timestamp: z.string(),
-    eventsPerBatch: z.number().int().positive(),
-  }),
+  bodies: BodyRecipeSchema,
   batch: z.boolean(),
 })
 type Args = z.infer<typeof ArgsSchema>
@@ -34,10 +29,7 @@ type Args = z.infer<typeof ArgsSchema>
 type Message = { type: 'measuring' } | { type: 'result'; result: LoadResult }
 
 /** Runs one open-loop run in a child process; `onMeasuring` is called when its measured window starts. */
-export function runOpenLoadInProcess(
-  args: Omit<Args, 'bodies'> & { bodies: BodyRecipe },
-  onMeasuring: () => void,
-): Promise<LoadResult> {
+export function runOpenLoadInProcess(args: Args, onMeasuring: () => void): Promise<LoadResult> {
   // From the compiled file (dist); under ts-jest, from the build of this file (tests run after it).
   const script = __filename.endsWith('.ts')
     ? join(__dirname, '..', 'dist', 'open-load-process.js')

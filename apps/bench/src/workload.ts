@@ -1,6 +1,7 @@
 // The benchmark's events: Segment tracks of about 1 KB for a fixed set of users, each with a fresh
 // messageId (so the ingest's dedupe never short-cuts them). Bodies are built by string concatenation
 // from per-user templates, so generating load costs the load generator as little as possible.
+import { z } from 'zod'
 
 /** JSON bytes of one event as sent (exactly, for every event). */
 export const EVENT_BYTES = 1024
@@ -69,13 +70,14 @@ function templates(users: number, timestamp: string): Array<[string, string]> {
   })
 }
 
-/** The settings of a BodyFactory. */
-export interface BodyRecipe {
-  tag: string
-  users: number
-  timestamp: string
-  eventsPerBatch: number
-}
+/** The settings of a BodyFactory (to make the same bodies in another process). */
+export const BodyRecipeSchema = z.object({
+  tag: z.string(),
+  users: z.number().int().positive(),
+  timestamp: z.string(),
+  eventsPerBatch: z.number().int().positive(),
+})
+export type BodyRecipe = z.infer<typeof BodyRecipeSchema>
 
 /**
  * Request bodies with fresh messageIds: `batch()` is a /v1/batch body of `eventsPerBatch` events
@@ -94,8 +96,14 @@ export class BodyFactory {
     this.parts = templates(users, timestamp)
   }
 
-  /** What makes the same bodies in another process (a fresh factory: its sequence starts at 0). */
+  /**
+   * What makes the same bodies in another process. Only of a factory that has made none: the other
+   * process starts the sequence at 0, so a used factory's recipe would repeat its messageIds (and the
+   * ingest would count them as duplicates).
+   */
   get recipe(): BodyRecipe {
+    if (this.sequence > 0)
+      throw new Error(`the body factory ${this.tag} has made bodies: its recipe would repeat them`)
     return {
       tag: this.tag,
       users: this.users,

@@ -35,4 +35,14 @@ describe('the benchmark events', () => {
     expect(event.messageId).toBe(messageIdOf('t', 0))
     expect(messageIdOf('t', 0)).toHaveLength(24)
   })
+
+  it('recipe() makes the same bodies in another factory, and only for a factory that has made none', () => {
+    const bodies = new BodyFactory('r', 3, '2026-01-01T00:00:00.000Z', 5)
+    const recipe = bodies.recipe
+    expect(recipe).toEqual({ tag: 'r', users: 3, timestamp: '2026-01-01T00:00:00.000Z', eventsPerBatch: 5 })
+    const twin = new BodyFactory(recipe.tag, recipe.users, recipe.timestamp, recipe.eventsPerBatch)
+    expect(twin.batch()).toBe(bodies.batch())
+    // Its recipe would start the sequence again: the same messageIds twice.
+    expect(() => bodies.recipe).toThrow(/has made bodies/)
+  })
 })

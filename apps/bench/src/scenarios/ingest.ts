@@ -65,8 +65,8 @@ export async function drive(
   durationS: number,
   /**
    * An open loop (open-load.ts, in a process of its own: open-load-process.ts): `rate` requests/s due in
-   * total, after `warmupS` seconds at that rate on
-   * the same connections (not measured). Unset: each connection sends as soon as answered.
+   * total, after `warmupS` seconds at that rate on the same connections (not measured); `bodies` must not
+   * have been used. Unset: each connection sends as soon as answered.
    */
   open?: { rate: number; warmupS: number },
 ): Promise<HttpRun> {
