@@ -9,9 +9,10 @@
  * Why the end of the turn and not a fixed linger (as a Kafka producer's `linger.ms`): the requests
  * that arrive together are read in one turn, so under load a turn already carries many of them (a
  * bigger batch the busier the process), and at low load nothing waits for a timer. A fixed 2 ms wait
- * measured worse on both counts: at 8,500 requests/s in an open loop p99 20–42 ms against 7–13 ms, and
- * no more throughput at saturation (apps/ingest README, "Performance (issue 20)", third round). A wait
- * never outlasts the turn, so it stays within INGEST_LINGER_MS whenever the process keeps up.
+ * measured worse on both counts: at 8,500 requests/s in an open loop p99 20–42 ms (7 runs) against a
+ * median of 12 ms (32 runs), and less throughput at saturation (apps/ingest README, "Performance (issue
+ * 20)", third round). A wait never outlasts the turn, so it stays within INGEST_LINGER_MS whenever the
+ * process keeps up.
  */
 export class Coalescer<In, Out> {
   private waiting: Array<{ input: In; resolve: (out: Out) => void; reject: (error: unknown) => void }> = []

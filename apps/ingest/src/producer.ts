@@ -25,7 +25,10 @@ export interface EventProducerOptions {
   prefix: string
   /** QUEUE_SHARDS: events go to shard `shardOf(tenant, userId ?? anonymousId)`; 1 keeps the unsharded keys. */
   shards?: number
-  /** Bound on each Redis command; the whole enqueue of a request is bounded by twice this (plus the wait for the end of the event-loop turn). */
+  /**
+   * Bound on each Redis command; the whole enqueue of a request is bounded by twice this (plus the wait
+   * for the end of the event-loop turn).
+   */
   commandTimeoutMs: number
   /** messageId dedupe window; 0 turns dedupe off. */
   dedupeWindowMs: number
@@ -51,11 +54,11 @@ export interface EventProducerOptions {
  * ingest starts, and answers 503, while Redis is down.
  *
  * A request's events are split by shard. Per shard, a coalescer gathers the events of concurrent
- * requests read in one turn of the event loop (INGEST_LINGER_MS above 0) and writes them in two round trips, one reserve script and then
- * the adds with the commit script in one socket write (`writeShard`: all keys of a flush are under the
- * shard's hash tag, so one slot). A
- * request is answered once every one of its shards' flushes is acknowledged; if one fails it gets 503
- * (events of other shards may then be stored: the retry finds them committed, as duplicates).
+ * requests read in one turn of the event loop (INGEST_LINGER_MS above 0) and writes them in two round
+ * trips, one reserve script and then the adds with the commit script in one socket write (`writeShard`:
+ * all keys of a flush are under the shard's hash tag, so one slot). A request is answered once every
+ * one of its shards' flushes is acknowledged; if one fails it gets 503 (events of other shards may then
+ * be stored: the retry finds them committed, as duplicates).
  */
 export class EventProducer implements IngestProducer {
   readonly connection: RedisClient
