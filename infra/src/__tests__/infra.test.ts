@@ -220,11 +220,16 @@ describe('secrets stay out of the files', () => {
   })
 })
 
-describe('Dockerfile (its runtime stage, line by line)', () => {
+/** The Dockerfile's runtime stage (from its last FROM), line by line, trimmed. */
+function dockerfileRuntime(): string[] {
   const lines = read('Dockerfile')
     .split('\n')
     .map(line => line.trim())
-  const runtime = lines.slice(lines.map(l => l.startsWith('FROM ')).lastIndexOf(true))
+  return lines.slice(lines.map(l => l.startsWith('FROM ')).lastIndexOf(true))
+}
+
+describe('Dockerfile (its runtime stage, line by line)', () => {
+  const runtime = dockerfileRuntime()
   const last = (keyword: string): number => runtime.map(l => l.startsWith(`${keyword} `)).lastIndexOf(true)
 
   it('runs as a non-root user, set before the command', () => {
@@ -249,10 +254,7 @@ describe('the ingest is started with its Node.js flags (INGEST_NODE_FLAGS) where
   const ingestCommand = ['node', ...INGEST_NODE_FLAGS, 'apps/ingest/dist/main.js']
 
   it('the image: the Dockerfile command', () => {
-    const runtime = read('Dockerfile')
-      .split('\n')
-      .map(line => line.trim())
-    expect(runtime).toContain(`CMD ${JSON.stringify(ingestCommand).replace(/","/g, '", "')}`)
+    expect(dockerfileRuntime()).toContain(`CMD ${JSON.stringify(ingestCommand).replace(/","/g, '", "')}`)
   })
 
   it('compose: the ingest services', () => {
