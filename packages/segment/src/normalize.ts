@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { isIPv4 } from 'node:net'
 import { parseDateValue, toIsoClamped } from './dates'
-import { isObject, type JsonObject } from './json'
+import { isObject, isPlainObject, type JsonObject } from './json'
 import { EVENT_TYPES, MAX_EVENT_BYTES, MAX_MESSAGE_ID_LENGTH, SegmentEventSchema } from './schema'
 import type { EventType, SegmentEvent, ValidationIssue } from './schema'
 
@@ -69,7 +69,7 @@ export function surelyFitsJson(value: unknown, budget: number): boolean {
       total += 2 + node.length
       if (total > budget) return false
       for (let i = 0; i < node.length; i += 1) stack.push(node[i])
-    } else if (typeof node === 'object' && isPlainRecord(node)) {
+    } else if (isPlainObject(node)) {
       total += 2
       for (const key in node) {
         if (!Object.prototype.hasOwnProperty.call(node, key)) continue
@@ -81,12 +81,6 @@ export function surelyFitsJson(value: unknown, budget: number): boolean {
     if (total > budget) return false
   }
   return true
-}
-
-/** A plain object (what JSON.parse makes): no prototype but Object's or none, so no `toJSON`. */
-function isPlainRecord(value: object): value is Record<string, unknown> {
-  const proto: unknown = Object.getPrototypeOf(value)
-  return proto === Object.prototype || proto === null
 }
 
 /** An identifier: strings as sent (blank = missing), finite numbers as strings. */
